@@ -1,0 +1,26 @@
+// `npm start`: everything local, idempotently (§11), then `wrangler dev` on http://localhost:8787.
+import { spawn } from "node:child_process";
+import { applyLocalMigrations, childEnv, ensureDevVars, LOCAL_PASSWORD, ROOT, seedLocal, WRANGLER } from "./local.mjs";
+
+const port = process.env.PORT ?? "8787";
+if (await ensureDevVars()) console.log("Wrote .dev.vars with a fresh signing key set and secret pepper.");
+console.log("Applying migrations to the local D1…");
+applyLocalMigrations();
+console.log("Seeding local Sites and accounts…");
+seedLocal();
+console.log(`
+Local sign-ins (password: ${LOCAL_PASSWORD})
+  root@example.test        Global Administrator
+  admin@example.test       Site Administrator of main
+  user@example.test        Site User of main
+  lab-admin@example.test   Site Administrator of lab
+Serving on http://localhost:${port}
+`);
+const [node, wranglerBin] = WRANGLER;
+const child = spawn(node, [wranglerBin, "dev", "--port", port, "--ip", "localhost", ...process.argv.slice(2)], {
+  cwd: ROOT,
+  stdio: "inherit",
+  env: childEnv(),
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code) => process.exit(code ?? 0));

@@ -1,0 +1,111 @@
+import { zValidator } from "@hono/zod-validator";
+import { eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { z } from "zod";
+import { SignInPage } from "../../views/auth/sign-in";
+import { callerIp, recordSecurityEvent } from "../audit/security-events";
+import { createDb } from "../db/client";
+import { users } from "../db/schema";
+import type { AppEnv } from "../env";
+import { DUMMY_PASSWORD_HASH, verifyPassword } from "../lib/crypto";
+import { createSession, invalidateSession, SESSION_ABSOLUTE_TIMEOUT, SESSION_COOKIE } from "./sessions";
+import {
+  clearFailures,
+  failureCounts,
+  recordFailures,
+  SIGN_IN_MAX_FAILURES_PER_ACCOUNT,
+  SIGN_IN_MAX_FAILURES_PER_IP,
+  SIGN_IN_WINDOW,
+  secondsUntilWindowEnds,
+} from "./throttle";
+
+const GENERIC_ERROR = "The email or password is incorrect.";
+const THROTTLED_ERROR = "Too many failed sign-in attempts. Wait a few minutes and try again.";
+
+const signInForm = z.object({
+  email: z.string().trim().toLowerCase().max(254).default(""),
+  password: z.string().max(1024).default(""),
+  next: z.string().max(2048).optional(),
+});
+
+/** Only same-site paths, never `//host` or a scheme. */
+export function safeNextPath(next: string | undefined): string {
+  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
+  return next;
+}
+
+export const authRoutes = new Hono<AppEnv>()
+  .get("/sign-in", (c) => {
+    if (c.var.session) return c.redirect(safeNextPath(c.req.query("next")), 303);
+    return c.render(<SignInPage next={c.req.query("next") ?? ""} />, { title: "Sign in" });
+  })
+  .post(
+    "/sign-in",
+    zValidator("form", signInForm, (result, c) => {
+      if (!result.success) {
+        c.status(400);
+        return c.render(<SignInPage next="" error="Enter your email and password." />, { title: "Sign in" });
+      }
+    }),
+    async (c) => {
+      const { email, password, next } = c.req.valid("form");
+      const db = createDb(c.env.DB);
+      const now = c.var.now;
+      const ip = callerIp(c.req);
+      const accountKey = `signin:account:${email}`;
+      const ipKey = `signin:ip:${ip}`;
+      const failure = async (detailCode: string, status: 401 | 429, message: string) => {
+        await recordSecurityEvent(
+          db,
+          {
+            siteId: null,
+            event: "admin_sign_in_failed",
+            detailCode,
+            clientId: email || null,
+            ip,
+            userAgent: c.req.header("User-Agent") ?? "",
+            endpoint: "POST /sign-in",
+          },
+          now,
+        );
+        c.status(status);
+        if (status === 429) c.header("Retry-After", String(secondsUntilWindowEnds(now, SIGN_IN_WINDOW)));
+        return c.render(<SignInPage next={next ?? ""} email={email} error={message} />, { title: "Sign in" });
+      };
+
+      const counts = await failureCounts(db, [accountKey, ipKey], SIGN_IN_WINDOW, now);
+      if (
+        (counts.get(accountKey) ?? 0) >= SIGN_IN_MAX_FAILURES_PER_ACCOUNT ||
+        (counts.get(ipKey) ?? 0) >= SIGN_IN_MAX_FAILURES_PER_IP
+      ) {
+        return failure("TooManyFailures", 429, THROTTLED_ERROR);
+      }
+
+      const user = email ? await db.select().from(users).where(eq(users.email, email)).get() : undefined;
+      // Unknown accounts cost the same PBKDF2 work as known ones.
+      const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+      if (!user || !passwordOk || user.disabled) {
+        await recordFailures(db, [accountKey, ipKey], SIGN_IN_WINDOW, now);
+        return failure(user && passwordOk ? "UserDisabled" : "InvalidCredentials", 401, GENERIC_ERROR);
+      }
+
+      await clearFailures(db, [accountKey], SIGN_IN_WINDOW, now);
+      // Rotation: any session this browser had ends; a fresh one starts.
+      if (c.var.session) await invalidateSession(db, c.var.session.id);
+      const { token } = await createSession(db, user.id, now);
+      setCookie(c, SESSION_COOKIE, token, {
+        path: "/",
+        secure: true,
+        httpOnly: true,
+        sameSite: "Lax",
+        maxAge: SESSION_ABSOLUTE_TIMEOUT / 1000,
+      });
+      return c.redirect(safeNextPath(next), 303);
+    },
+  )
+  .post("/sign-out", async (c) => {
+    if (c.var.session) await invalidateSession(createDb(c.env.DB), c.var.session.id);
+    deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true });
+    return c.redirect("/sign-in", 303);
+  });

@@ -1,0 +1,64 @@
+import { and, eq, gt } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { sessions, type User, users } from "../db/schema";
+import { randomToken, sha256Hex } from "../lib/crypto";
+import { HOUR, MINUTE } from "../lib/time";
+
+export const SESSION_COOKIE = "__Host-session";
+/** §10: idle timeout 8 h, absolute timeout 7 days. */
+export const SESSION_IDLE_TIMEOUT = 8 * HOUR;
+export const SESSION_ABSOLUTE_TIMEOUT = 7 * 24 * HOUR;
+/** last_seen_at is refreshed at most this often, so page loads do not each write to D1. */
+const TOUCH_INTERVAL = 5 * MINUTE;
+
+export type SessionValidation =
+  | { session: { id: string; csrfToken: string; createdAt: number; lastSeenAt: number; expiresAt: number }; user: User }
+  | { session: null; user: null };
+
+/** Creates a session for `userId` and returns the cookie token (256 random bits); only its SHA-256 is stored. */
+export async function createSession(
+  db: Db,
+  userId: number,
+  now: number,
+): Promise<{ token: string; csrfToken: string }> {
+  const token = randomToken(32);
+  const csrfToken = randomToken(32);
+  await db.insert(sessions).values({
+    id: await sha256Hex(token),
+    userId,
+    csrfToken,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: now + SESSION_ABSOLUTE_TIMEOUT,
+  });
+  return { token, csrfToken };
+}
+
+export async function validateSessionToken(db: Db, token: string, now: number): Promise<SessionValidation> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return { session: null, user: null };
+  const id = await sha256Hex(token);
+  const row = await db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.id, id), gt(sessions.expiresAt, now)))
+    .get();
+  if (!row) return { session: null, user: null };
+  if (row.user.disabled || now - row.session.lastSeenAt >= SESSION_IDLE_TIMEOUT) {
+    await db.delete(sessions).where(eq(sessions.id, id));
+    return { session: null, user: null };
+  }
+  if (now - row.session.lastSeenAt >= TOUCH_INTERVAL) {
+    await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id));
+  }
+  return { session: row.session, user: row.user };
+}
+
+export async function invalidateSession(db: Db, sessionId: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.id, sessionId));
+}
+
+/** Ends every session of a user (on disable, §10). */
+export async function invalidateUserSessions(db: Db, userId: number): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.userId, userId));
+}

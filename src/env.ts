@@ -1,0 +1,55 @@
+import type { Membership, Site, User } from "./db/schema";
+
+/** Worker bindings (wrangler.toml) and secrets (`.dev.vars` locally, `wrangler secret put` in production). */
+export interface Bindings {
+  DB: D1Database;
+  NOTIFICATIONS: Queue<NotificationMessage>;
+  EMAIL: SendEmail;
+  TOKEN_FAILURE_LIMITER: RateLimit;
+  /** Public origin of the token service; empty means "the request's origin". */
+  ISSUER: string;
+  AUDIENCE: string;
+  ENVIRONMENT: string;
+  EMAIL_FROM: string;
+  /** Secret: JSON Web Key Set of private signing keys; the first key signs, all verify. */
+  SIGNING_KEYS: string;
+  /** Secret: the pepper that keys the HMAC of client secrets. */
+  SECRET_PEPPER: string;
+}
+
+/** One Queue message: one notification email to one recipient (§5). */
+export interface NotificationMessage {
+  deliveryId: number;
+}
+
+export interface SessionContext {
+  id: string;
+  csrfToken: string;
+  user: User;
+}
+
+/** The Site a request is about, with the signed-in user's role in it. */
+export interface SiteContext {
+  site: Site;
+  /** Null for a Global Administrator without a membership in this Site. */
+  membership: Membership | null;
+  isAdmin: boolean;
+}
+
+export interface Variables {
+  session: SessionContext | null;
+  siteContext: SiteContext;
+  /** The Sites the signed-in user can reach (all of them for a Global Administrator). */
+  reachableSites: Site[];
+  now: number;
+}
+
+export type AppEnv = { Bindings: Bindings; Variables: Variables };
+
+declare module "hono" {
+  // biome-ignore lint/style/useShorthandFunctionType: module augmentation must stay an interface
+  type ContextRenderer = (
+    content: string | Promise<string>,
+    props: { title: string; breadcrumbs?: { label: string; href?: string }[] },
+  ) => Response | Promise<Response>;
+}

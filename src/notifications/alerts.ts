@@ -1,0 +1,52 @@
+import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import type { Context } from "hono";
+import { createDb, type Db } from "../db/client";
+import { appRegistrations, sites } from "../db/schema";
+import type { AppEnv } from "../env";
+
+export interface ApiClientAlert {
+  registrationId: number;
+  name: string;
+  clientId: string;
+  siteSlug: string;
+  siteName: string;
+}
+
+/** Expired registrations (enabled and `now >= expires_at`, §6) of the given Sites, computed from the data. */
+export async function loadApiClientAlerts(db: Db, siteIds: number[], now: number): Promise<ApiClientAlert[]> {
+  if (siteIds.length === 0) return [];
+  return db
+    .select({
+      registrationId: appRegistrations.id,
+      name: appRegistrations.name,
+      clientId: appRegistrations.clientId,
+      siteSlug: sites.slug,
+      siteName: sites.name,
+    })
+    .from(appRegistrations)
+    .innerJoin(sites, eq(sites.id, appRegistrations.siteId))
+    .where(
+      and(
+        inArray(appRegistrations.siteId, siteIds),
+        eq(appRegistrations.enabled, true),
+        lte(appRegistrations.expiresAt, now),
+      ),
+    )
+    .orderBy(asc(sites.name), asc(appRegistrations.name))
+    .all();
+}
+
+/**
+ * The banners of §6 for the page being rendered: the current Site's for its administrators, every Site's for a
+ * Global Administrator, none for Site Users (they cannot open a registration). Computed at page load.
+ */
+export async function alertsForPage(c: Context<AppEnv>): Promise<ApiClientAlert[]> {
+  const session = c.var.session;
+  if (!session) return [];
+  const siteIds = session.user.isGlobalAdmin
+    ? c.var.reachableSites.map((s) => s.id)
+    : c.var.siteContext?.isAdmin
+      ? [c.var.siteContext.site.id]
+      : [];
+  return loadApiClientAlerts(createDb(c.env.DB), siteIds, c.var.now);
+}

@@ -1,0 +1,59 @@
+import { existsSync } from "node:fs";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { inject } from "vitest";
+
+export const LOCAL_PASSWORD = "local-dev-password";
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+
+/** Debian's Chromium, headless, with no background networking (the machine has no internet). */
+export async function launchBrowser(options: { javaScriptEnabled?: boolean } = {}): Promise<Browser> {
+  if (!CHROMIUM) throw new Error("Chromium is not installed: apt-get install -y chromium");
+  void options;
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+}
+
+export const baseURL = () => inject("baseURL");
+
+export async function newPage(browser: Browser, options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL: baseURL(),
+    javaScriptEnabled: options.javaScriptEnabled ?? true,
+  });
+  return context.newPage();
+}
+
+export async function signInAs(page: Page, email: string, password = LOCAL_PASSWORD): Promise<void> {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
+}
+
+/** Waits until the locator is visible (Playwright's auto-waiting, asserted through Vitest). */
+export async function visible(locator: Locator, timeout = 10_000): Promise<void> {
+  await locator.first().waitFor({ state: "visible", timeout });
+}
+
+/** Waits until the page's URL matches. */
+export async function urlMatches(page: Page, pattern: RegExp, timeout = 10_000): Promise<void> {
+  await page.waitForURL(pattern, { timeout });
+}
+
+/** Polls the locator's text until the expectation holds. */
+export async function textOf(locator: Locator): Promise<string> {
+  return (await locator.textContent())?.replace(/\s+/g, " ").trim() ?? "";
+}

@@ -1,0 +1,158 @@
+import type { Child } from "hono/jsx";
+import { jsxRenderer, useRequestContext } from "hono/jsx-renderer";
+import type { Site } from "../src/db/schema";
+import type { AppEnv, SessionContext, SiteContext } from "../src/env";
+import { type ApiClientAlert, alertsForPage } from "../src/notifications/alerts";
+import { STATIC } from "../src/static-assets";
+
+export interface Crumb {
+  label: string;
+  href?: string;
+}
+
+/** One rose-pink banner per expired registration (§6); Dismiss hides it for this page view only. */
+export function ApiClientAlertBanner({ alert, showSite }: { alert: ApiClientAlert; showSite: boolean }) {
+  const href = `/sites/${alert.siteSlug}/settings/iam/app-registrations/${alert.registrationId}`;
+  return (
+    <div class="api-client-alert" role="alert" data-registration-id={String(alert.registrationId)}>
+      <span class="api-client-alert-text">
+        <strong>API client alert:</strong> the App registration <a href={href}>{alert.name}</a>
+        {showSite ? ` (${alert.siteName})` : ""} has expired. Token requests with its Client ID fail until it is
+        renewed.
+      </span>
+      <button type="button" class="dismiss" data-dismiss-alert aria-label={`Dismiss the alert for ${alert.name}`}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
+export function Breadcrumbs({ items }: { items: Crumb[] }) {
+  return (
+    <nav aria-label="Breadcrumb" class="breadcrumbs">
+      <ol>
+        {items.map((item, i) => (
+          <li>
+            {item.href && i < items.length - 1 ? (
+              <a href={item.href}>{item.label}</a>
+            ) : (
+              <span aria-current={i === items.length - 1 ? "page" : undefined}>{item.label}</span>
+            )}
+          </li>
+        ))}
+      </ol>
+    </nav>
+  );
+}
+
+function SiteSwitcher({ sites, current }: { sites: Site[]; current: Site | undefined }) {
+  if (sites.length === 0) return null;
+  if (sites.length === 1 && current) return <span class="site-name">Site: {current.name}</span>;
+  return (
+    <details class="site-switcher">
+      <summary>Site: {current ? current.name : "choose a Site"}</summary>
+      <ul aria-label="Sites">
+        {sites.map((s) => (
+          <li>
+            <a href={`/sites/${s.slug}`} aria-current={current?.id === s.id ? "true" : undefined}>
+              {s.name}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+function MainNav({ session, ctx }: { session: SessionContext | null; ctx: SiteContext | undefined }) {
+  if (!session) return null;
+  return (
+    <nav aria-label="Main" class="main-nav">
+      <ul>
+        {ctx ? (
+          <>
+            <li>
+              <a href={`/sites/${ctx.site.slug}`}>Admin Center</a>
+            </li>
+            {ctx.isAdmin ? (
+              <>
+                <li>
+                  <a href={`/sites/${ctx.site.slug}/settings/iam/app-registrations`}>App registrations</a>
+                </li>
+                <li>
+                  <a href={`/sites/${ctx.site.slug}/settings/notifications`}>Notification log</a>
+                </li>
+                <li>
+                  <a href={`/sites/${ctx.site.slug}/settings/security-log`}>Security log</a>
+                </li>
+              </>
+            ) : null}
+          </>
+        ) : null}
+        {session.user.isGlobalAdmin ? (
+          <>
+            <li>
+              <a href="/admin/registrations">All registrations</a>
+            </li>
+            <li>
+              <a href="/admin/sites">Sites</a>
+            </li>
+            <li>
+              <a href="/admin/users">Users</a>
+            </li>
+          </>
+        ) : null}
+      </ul>
+    </nav>
+  );
+}
+
+export const layout = jsxRenderer<AppEnv>(
+  async ({ children, title, breadcrumbs }: { children?: Child; title: string; breadcrumbs?: Crumb[] }) => {
+    const c = useRequestContext<AppEnv>();
+    const session = c.var.session;
+    const alerts = await alertsForPage(c);
+    const showSite = Boolean(session?.user.isGlobalAdmin);
+    return (
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          {session ? <meta name="csrf-token" content={session.csrfToken} /> : null}
+          <title>{`${title} · AlloyScan`}</title>
+          <link rel="stylesheet" href={STATIC.css.path} />
+          <script src={STATIC.htmx.path} defer></script>
+          <script src={STATIC.js.path} defer></script>
+        </head>
+        <body>
+          <header class="topbar">
+            <a class="brand" href="/">
+              AlloyScan
+            </a>
+            <SiteSwitcher sites={c.var.reachableSites ?? []} current={c.var.siteContext?.site} />
+            {session ? (
+              <div class="account">
+                <span class="user-email">{session.user.email}</span>
+                {session.user.isGlobalAdmin ? <span class="badge">Global Administrator</span> : null}
+                <form method="post" action="/sign-out" class="inline">
+                  <input type="hidden" name="_csrf" value={session.csrfToken} />
+                  <button type="submit" class="link-button">
+                    Sign out
+                  </button>
+                </form>
+              </div>
+            ) : null}
+          </header>
+          <MainNav session={session} ctx={c.var.siteContext} />
+          <div class="alerts" id="api-client-alerts">
+            {alerts.map((alert) => (
+              <ApiClientAlertBanner alert={alert} showSite={showSite} />
+            ))}
+          </div>
+          {breadcrumbs ? <Breadcrumbs items={breadcrumbs} /> : null}
+          <main id="main">{children}</main>
+        </body>
+      </html>
+    );
+  },
+);
