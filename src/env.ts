@@ -47,9 +47,11 @@ export interface Variables {
 export type AppEnv = { Bindings: Bindings; Variables: Variables };
 
 declare module "hono" {
-  // biome-ignore lint/style/useShorthandFunctionType: module augmentation must stay an interface
-  type ContextRenderer = (
-    content: string | Promise<string>,
-    props: { title: string; breadcrumbs?: { label: string; href?: string }[] },
-  ) => Response | Promise<Response>;
+  /** `c.render(page, { title, breadcrumbs })` renders inside the layout (views/layout.tsx). */
+  interface ContextRenderer {
+    (
+      content: string | Promise<string>,
+      props: { title: string; breadcrumbs?: { label: string; href?: string }[] },
+    ): Response | Promise<Response>;
+  }
 }
