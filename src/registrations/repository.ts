@@ -1,0 +1,65 @@
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { appRegistrations, clientSecrets } from "../db/schema";
+import { startOfDayInZone } from "../lib/time";
+import { generateClientId, generateClientSecret, hashClientSecret } from "./secrets";
+
+export interface NewRegistration {
+  siteId: number;
+  siteTimeZone: string;
+  name: string;
+  description?: string;
+  /** YYYY-MM-DD in the Site's time zone. */
+  expirationDate: string;
+  enabled?: boolean;
+  scopes?: string[];
+  /** Seconds. */
+  accessTokenLifetime?: number;
+  createdBy?: number | null;
+}
+
+/**
+ * Creates a registration and its first client secret in one D1 batch. Returns the row and the plaintext secret,
+ * which exists only in this return value: only its keyed hash is stored (§2).
+ */
+export async function insertRegistrationWithSecret(db: Db, pepper: string, input: NewRegistration, now: number) {
+  const clientId = generateClientId();
+  const clientSecret = generateClientSecret();
+  const secretHash = await hashClientSecret(pepper, clientSecret);
+  const [inserted] = await db.batch([
+    db
+      .insert(appRegistrations)
+      .values({
+        siteId: input.siteId,
+        clientId,
+        name: input.name,
+        description: input.description ?? "",
+        enabled: input.enabled ?? true,
+        scopes: (input.scopes ?? ["devices:read"]).join(" "),
+        accessTokenLifetime: input.accessTokenLifetime ?? 3600,
+        expirationDate: input.expirationDate,
+        expiresAt: startOfDayInZone(input.expirationDate, input.siteTimeZone),
+        createdAt: now,
+        updatedAt: now,
+        createdBy: input.createdBy ?? null,
+      })
+      .returning(),
+    // The secret row finds its registration through the Client ID, so both inserts travel in one batch.
+    db.insert(clientSecrets).select(
+      db
+        .select({
+          id: sql<null>`null`.as("id"),
+          registrationId: appRegistrations.id,
+          secretHash: sql<string>`${secretHash}`.as("secret_hash"),
+          createdAt: sql<number>`${now}`.as("created_at"),
+          expiresAt: sql<null>`null`.as("expires_at"),
+          revokedAt: sql<null>`null`.as("revoked_at"),
+        })
+        .from(appRegistrations)
+        .where(eq(appRegistrations.clientId, clientId)),
+    ),
+  ]);
+  const registration = inserted[0];
+  if (!registration) throw new Error("registration insert returned no row");
+  return { registration, clientSecret };
+}
