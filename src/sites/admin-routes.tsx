@@ -1,8 +1,11 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { allSitesRegistrationRoutes } from "../registrations/all-sites-routes";
+import { siteAdminRoutes } from "./routes";
+import { userAdminRoutes } from "./user-routes";
 
-/** Global Administrator pages: all-Sites registrations, Sites, users. */
+/** Global Administrator pages (behind requireGlobalAdmin): all-Sites registrations, Sites, users. */
 export const globalAdminRoutes = new Hono<AppEnv>()
-  .get("/registrations", (c) => c.render(<h1>All registrations</h1>, { title: "All registrations" }))
-  .get("/sites", (c) => c.render(<h1>Sites</h1>, { title: "Sites" }))
-  .get("/users", (c) => c.render(<h1>Users</h1>, { title: "Users" }));
+  .route("/registrations", allSitesRegistrationRoutes)
+  .route("/sites", siteAdminRoutes)
+  .route("/users", userAdminRoutes);
