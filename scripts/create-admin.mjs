@@ -6,7 +6,12 @@ import { parseArgs } from "node:util";
 import { executeSql, hashPassword } from "./local.mjs";
 
 const { values } = parseArgs({
-  options: { email: { type: "string" }, name: { type: "string" }, remote: { type: "boolean", default: false } },
+  options: {
+    email: { type: "string" },
+    name: { type: "string" },
+    remote: { type: "boolean", default: false },
+    "persist-to": { type: "string" },
+  },
 });
 const email = values.email?.trim().toLowerCase();
 if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) {
@@ -27,5 +32,5 @@ const q = (v) => `'${String(v).replaceAll("'", "''")}'`;
 const sql = `INSERT INTO users (email, name, password_hash, is_global_admin, disabled, created_at)
 VALUES (${q(email)}, ${q(values.name ?? email)}, ${q(hashPassword(password))}, 1, 0, ${Date.now()})
 ON CONFLICT(email) DO UPDATE SET is_global_admin = 1, disabled = 0, password_hash = excluded.password_hash;`;
-executeSql(sql, { remote: values.remote });
+executeSql(sql, { remote: values.remote, persistTo: values["persist-to"] });
 console.log(`${email} is a Global Administrator in the ${values.remote ? "remote" : "local"} D1.`);

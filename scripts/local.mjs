@@ -115,3 +115,20 @@ export function seedLocal(persistTo) {
 export function readDevVars(file = join(ROOT, ".dev.vars")) {
   return readFileSync(file, "utf8");
 }
+
+/**
+ * Everything `npm start` does before serving (§11), idempotently: .dev.vars when missing, migrations, seed.
+ * Returns what it did, for the messages.
+ */
+export async function prepareLocal({ persistTo, devVarsFile } = {}) {
+  const wroteDevVars = await ensureDevVars(devVarsFile);
+  applyLocalMigrations(persistTo);
+  seedLocal(persistTo);
+  return { wroteDevVars };
+}
+
+/** Runs one SQL query against the local D1 and returns its rows. */
+export function queryLocal(sql, { persistTo } = {}) {
+  const out = wrangler(["d1", "execute", DATABASE, "--local", "--json", "--command", sql], { persistTo });
+  return JSON.parse(out)[0]?.results ?? [];
+}

@@ -1,13 +1,11 @@
 // `npm start`: everything local, idempotently (§11), then `wrangler dev` on http://localhost:8787.
 import { spawn } from "node:child_process";
-import { applyLocalMigrations, childEnv, ensureDevVars, LOCAL_PASSWORD, ROOT, seedLocal, WRANGLER } from "./local.mjs";
+import { childEnv, LOCAL_PASSWORD, prepareLocal, ROOT, WRANGLER } from "./local.mjs";
 
 const port = process.env.PORT ?? "8787";
-if (await ensureDevVars()) console.log("Wrote .dev.vars with a fresh signing key set and secret pepper.");
-console.log("Applying migrations to the local D1…");
-applyLocalMigrations();
-console.log("Seeding local Sites and accounts…");
-seedLocal();
+console.log("Preparing the local D1 (migrations, seed) and .dev.vars…");
+const { wroteDevVars } = await prepareLocal();
+if (wroteDevVars) console.log("Wrote .dev.vars with a fresh signing key set and secret pepper.");
 console.log(`
 Local sign-ins (password: ${LOCAL_PASSWORD})
   root@example.test        Global Administrator
