@@ -1,12 +1,18 @@
-import { Hono } from "hono";
 import { siteCrumbs } from "../../views/shell/pages";
-import type { AppEnv } from "../env";
+import { createSecurityLogRoutes } from "./log-routes";
 
-/** The security log (Login Audit Trail) of a Site (§8). */
-export const securityLogRoutes = new Hono<AppEnv>().get("/", (c) => {
+/**
+ * The security log (Login Audit Trail) of a Site (§8), for its administrators: only rows whose site_id is this Site.
+ * Rows no Site can be tied to are in the Global Administrator's log (global-routes.tsx).
+ */
+export const securityLogRoutes = createSecurityLogRoutes((c) => {
   const { site } = c.var.siteContext;
-  return c.render(<h1>Security log</h1>, {
+  return {
+    view: { kind: "site", site },
+    scope: { kind: "site", siteId: site.id },
+    timeZone: site.timeZone,
     title: `Security log · ${site.name}`,
-    breadcrumbs: siteCrumbs(site, "settings", { label: "Security log" }),
-  });
+    crumbs: (leaf) => siteCrumbs(site, "settings", leaf),
+    fileLabel: site.slug,
+  };
 });

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { globalSecurityLogRoutes } from "../audit/global-routes";
 import type { AppEnv } from "../env";
 import { allSitesRegistrationRoutes } from "../registrations/all-sites-routes";
 import { siteAdminRoutes } from "./routes";
@@ -8,4 +9,5 @@ import { userAdminRoutes } from "./user-routes";
 export const globalAdminRoutes = new Hono<AppEnv>()
   .route("/registrations", allSitesRegistrationRoutes)
   .route("/sites", siteAdminRoutes)
-  .route("/users", userAdminRoutes);
+  .route("/users", userAdminRoutes)
+  .route("/security-log", globalSecurityLogRoutes);
