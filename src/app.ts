@@ -6,6 +6,7 @@ import { apiRoutes } from "./api/routes";
 import { securityLogRoutes } from "./audit/routes";
 import { csrfProtection, loadSession, requireGlobalAdmin, requireSignIn, requireSite } from "./auth/guards";
 import { authRoutes } from "./auth/routes";
+import { clientKeyRoutes } from "./client-keys/routes";
 import type { AppEnv } from "./env";
 import { notificationLogRoutes } from "./notifications/routes";
 import { oauthRoutes } from "./oauth/routes";
@@ -53,6 +54,7 @@ export function createApp() {
   pages.use("/sites/:site/*", siteAccess);
   pages.use("/admin/*", requireGlobalAdmin);
   pages.route("/", shellRoutes);
+  pages.route("/sites/:site/settings/iam/app-registrations/:id/keys", clientKeyRoutes);
   pages.route("/sites/:site/settings/iam/app-registrations", registrationRoutes);
   pages.route("/sites/:site/settings/notifications", notificationLogRoutes);
   pages.route("/sites/:site/settings/security-log", securityLogRoutes);
