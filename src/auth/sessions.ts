@@ -1,4 +1,4 @@
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { sessions, type User, users } from "../db/schema";
 import { randomToken, sha256Hex } from "../lib/crypto";
@@ -61,4 +61,12 @@ export async function invalidateSession(db: Db, sessionId: string): Promise<void
 /** Ends every session of a user (on disable, §10). */
 export async function invalidateUserSessions(db: Db, userId: number): Promise<void> {
   await db.delete(sessions).where(eq(sessions.userId, userId));
+}
+
+/**
+ * The statement of invalidateUserSessions, unexecuted, for a batch that disables the user in the same transaction
+ * (§10); `onlyIf` narrows it (e.g. to "the user is now disabled").
+ */
+export function invalidateUserSessionsStatement(db: Db, userId: number, onlyIf?: SQL) {
+  return db.delete(sessions).where(and(eq(sessions.userId, userId), onlyIf));
 }

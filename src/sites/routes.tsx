@@ -1,5 +1,168 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Errors, Values } from "../../views/admin/form";
+import {
+  type ActionErrorProps,
+  NewSitePage,
+  SitePage,
+  SiteRow,
+  SitesPage,
+  sitesCrumbs,
+  siteValues,
+} from "../../views/admin/sites";
+import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { type Actor, listAuditTrail } from "./audit";
+import { type AdminContext, validForm } from "./forms";
+import { createSite, findSiteBySlug, listSiteMembers, listSites, setRestApiEnabled, updateSite } from "./site-service";
+import { DEFAULT_MAX_REGISTRATION_DAYS, newSiteForm, siteSettingsForm, toggleForm, typedValues } from "./validation";
 
-/** Sites: create, rename, time zone, REST API enabled (Global Administrator, §4). */
-export const siteAdminRoutes = new Hono<AppEnv>().get("/", (c) => c.render(<h1>Sites</h1>, { title: "Sites" }));
+type Ctx = AdminContext;
+
+const actorOf = (c: Ctx): Actor => {
+  const user = c.var.session?.user;
+  if (!user) throw new HTTPException(401);
+  return { id: user.id, email: user.email };
+};
+const csrfOf = (c: Ctx) => c.var.session?.csrfToken ?? "";
+const isHtmx = (c: Ctx) => c.req.header("HX-Request") === "true";
+
+const CONFLICT: ActionErrorProps = {
+  code: "Conflict",
+  message:
+    "Someone else changed this Site at the same time. Nothing was saved: review the current settings and try again.",
+};
+
+function notice(c: Ctx): string | undefined {
+  switch (c.req.query("notice")) {
+    case "created":
+      return "Site created.";
+    case "saved": {
+      const recomputed = Number(c.req.query("recomputed") ?? "0");
+      return Number.isSafeInteger(recomputed) && recomputed > 0
+        ? `Site saved. The time zone changed, so the expiry of ${recomputed} App ${recomputed === 1 ? "registration was" : "registrations were"} recomputed: 00:00 of the same Expiration date in the new zone.`
+        : "Site saved.";
+    }
+    case "unchanged":
+      return "Nothing to save: the settings were already like that.";
+    default:
+      return undefined;
+  }
+}
+
+/** A checkbox left unticked is absent from the form; a re-rendered form must show it unticked. */
+function typedSiteValues(data: unknown): Values {
+  const values = typedValues(data);
+  return { ...values, restApiEnabled: values.restApiEnabled === "on" ? "on" : "off" };
+}
+
+function renderNewSite(c: Ctx, values: Values, errors: Errors, status: 200 | 422) {
+  c.status(status);
+  return c.render(<NewSitePage values={values} errors={errors} csrf={csrfOf(c)} />, {
+    title: "New Site",
+    breadcrumbs: sitesCrumbs("New Site"),
+  });
+}
+
+async function renderSitePage(
+  c: Ctx,
+  slug: string,
+  options: { values?: Values; errors?: Errors; status?: 200 | 409 | 422; error?: ActionErrorProps } = {},
+) {
+  const db = createDb(c.env.DB);
+  const summary = await findSiteBySlug(db, slug);
+  if (!summary) throw new HTTPException(404, { message: "There is no Site with this slug." });
+  const [members, trail] = await Promise.all([
+    listSiteMembers(db, summary.site.id),
+    listAuditTrail(db, { type: "site", siteId: summary.site.id }),
+  ]);
+  c.status(options.status ?? 200);
+  return c.render(
+    <SitePage
+      summary={summary}
+      members={members}
+      trail={trail}
+      values={options.values ?? siteValues(summary.site)}
+      errors={options.errors ?? {}}
+      csrf={csrfOf(c)}
+      notice={options.status ? undefined : notice(c)}
+      error={options.error}
+    />,
+    { title: `${summary.site.name} · Sites`, breadcrumbs: sitesCrumbs(summary.site.name) },
+  );
+}
+
+/** Sites: list, create, rename, time zone, REST API enabled, maximum registration lifetime (§4, Global Administrator). */
+export const siteAdminRoutes = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    const sites = await listSites(createDb(c.env.DB));
+    return c.render(<SitesPage sites={sites} csrf={csrfOf(c)} notice={notice(c)} />, {
+      title: "Sites",
+      breadcrumbs: sitesCrumbs(),
+    });
+  })
+  .get("/new", (c) =>
+    renderNewSite(
+      c,
+      { timeZone: "UTC", restApiEnabled: "on", maxRegistrationDays: String(DEFAULT_MAX_REGISTRATION_DAYS) },
+      {},
+      200,
+    ),
+  )
+  .post(
+    "/",
+    validForm(newSiteForm, (c, typed, errors) => renderNewSite(c, typedSiteValues(typed), errors, 422)),
+    async (c) => {
+      const input = c.req.valid("form");
+      const result = await createSite(createDb(c.env.DB), input, actorOf(c), c.var.now);
+      if (!result.ok) {
+        return renderNewSite(
+          c,
+          typedSiteValues(await c.req.parseBody()),
+          { slug: "This slug is already used by another Site." },
+          422,
+        );
+      }
+      return c.redirect(`/admin/sites/${result.site.slug}?notice=created`, 303);
+    },
+  )
+  .get("/:slug", (c) => renderSitePage(c, c.req.param("slug")))
+  .post(
+    "/:slug",
+    validForm(siteSettingsForm, (c, typed, errors) =>
+      renderSitePage(c, c.req.param("slug") ?? "", { values: typedSiteValues(typed), errors, status: 422 }),
+    ),
+    async (c) => {
+      const slug = c.req.param("slug");
+      const db = createDb(c.env.DB);
+      const before = await findSiteBySlug(db, slug);
+      if (!before) throw new HTTPException(404, { message: "There is no Site with this slug." });
+      const result = await updateSite(db, before.site, c.req.valid("form"), actorOf(c), c.var.now);
+      if (!result.ok) return renderSitePage(c, slug, { status: 409, error: CONFLICT });
+      if (!result.changed) return c.redirect(`/admin/sites/${slug}?notice=unchanged`, 303);
+      const recomputed = result.recomputed ? `&recomputed=${result.recomputed}` : "";
+      return c.redirect(`/admin/sites/${slug}?notice=saved${recomputed}`, 303);
+    },
+  )
+  .post(
+    "/:slug/rest-api",
+    validForm(toggleForm, () => {
+      throw new HTTPException(422, { message: "Send value=true or value=false." });
+    }),
+    async (c) => {
+      const slug = c.req.param("slug");
+      const db = createDb(c.env.DB);
+      const before = await findSiteBySlug(db, slug);
+      if (!before) throw new HTTPException(404, { message: "There is no Site with this slug." });
+      const result = await setRestApiEnabled(db, before.site, c.req.valid("form").value, actorOf(c), c.var.now);
+      if (!isHtmx(c)) {
+        if (!result.ok) return renderSitePage(c, slug, { status: 409, error: CONFLICT });
+        return c.redirect("/admin/sites?notice=saved", 303);
+      }
+      const after = (await findSiteBySlug(db, slug)) ?? before;
+      return c.html(
+        <SiteRow summary={after} csrf={csrfOf(c)} error={result.ok ? undefined : CONFLICT} />,
+        result.ok ? 200 : 409,
+      );
+    },
+  );

@@ -1,5 +1,330 @@
+import { zValidator } from "@hono/zod-validator";
+import { eq } from "drizzle-orm";
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
+import type { Errors, Values } from "../../views/admin/form";
+import type { ActionErrorProps } from "../../views/admin/sites";
+import {
+  AccountSection,
+  MembershipsSection,
+  NewUserPage,
+  UserPage,
+  UserRow,
+  UsersPage,
+  usersCrumbs,
+} from "../../views/admin/users";
+import { createDb, type Db } from "../db/client";
+import { type Site, sites } from "../db/schema";
 import type { AppEnv } from "../env";
+import { hashPassword } from "../lib/crypto";
+import { type Actor, listAuditTrail } from "./audit";
+import { type AdminContext, validForm } from "./forms";
+import {
+  createUser,
+  findUser,
+  listUsers,
+  type MembershipChangeResult,
+  removeMembership,
+  setGlobalAdmin,
+  setMembership,
+  setUserDisabled,
+  type UserChangeResult,
+  type UserWithMemberships,
+} from "./user-service";
+import { membershipForm, newUserForm, toggleForm, typedValues } from "./validation";
 
-/** Users: create, disable, Global Administrator flag, memberships and roles (Global Administrator, §4). */
-export const userAdminRoutes = new Hono<AppEnv>().get("/", (c) => c.render(<h1>Users</h1>, { title: "Users" }));
+type Ctx = AdminContext;
+
+export const USERS_PAGE_SIZE = 50;
+
+const actorOf = (c: Ctx): Actor => {
+  const user = c.var.session?.user;
+  if (!user) throw new HTTPException(401);
+  return { id: user.id, email: user.email };
+};
+const csrfOf = (c: Ctx) => c.var.session?.csrfToken ?? "";
+const isHtmx = (c: Ctx) => c.req.header("HX-Request") === "true";
+
+const NOTICES: Record<string, string> = {
+  created:
+    "User created. They sign in with this email and the initial password you set: give it to them yourself, it is not shown or sent anywhere.",
+  disabled: "User disabled. Every session of theirs has ended.",
+  enabled: "User enabled. They can sign in again.",
+  granted: "The user is now a Global Administrator.",
+  revoked: "The user is no longer a Global Administrator.",
+  "membership-added": "Membership added.",
+  "role-changed": "Role changed.",
+  "membership-removed": "Membership removed.",
+  unchanged: "Nothing changed: it was already like that.",
+};
+const notice = (c: Ctx) => NOTICES[c.req.query("notice") ?? ""];
+
+const ERRORS: Record<string, (email: string) => ActionErrorProps> = {
+  SelfDisable: () => ({
+    code: "SelfDisable",
+    message: "You cannot disable your own account. Another Global Administrator can.",
+  }),
+  LastGlobalAdmin: (email) => ({
+    code: "LastGlobalAdmin",
+    message: `${email} is the last active Global Administrator, so this would leave nobody to manage Sites and users. Make another user a Global Administrator first.`,
+  }),
+  Conflict: () => ({
+    code: "Conflict",
+    message: "Someone else changed this membership at the same time. Nothing was saved: review it and try again.",
+  }),
+};
+
+const allSites = (db: Db) => db.select().from(sites).orderBy(sites.name, sites.slug).all();
+
+async function loadUser(db: Db, id: string | undefined): Promise<UserWithMemberships> {
+  const entry = /^\d{1,12}$/.test(id ?? "") ? await findUser(db, Number(id)) : undefined;
+  if (!entry) throw new HTTPException(404, { message: "There is no such user." });
+  return entry;
+}
+
+async function renderUserPage(
+  c: Ctx,
+  entry: UserWithMemberships,
+  options: {
+    status?: 200 | 404 | 409 | 422;
+    accountError?: ActionErrorProps;
+    membershipValues?: Values;
+    membershipErrors?: Errors;
+    membershipError?: ActionErrorProps;
+  } = {},
+) {
+  const db = createDb(c.env.DB);
+  const [siteList, trail] = await Promise.all([
+    allSites(db),
+    listAuditTrail(db, { type: "user", email: entry.user.email }),
+  ]);
+  c.status(options.status ?? 200);
+  return c.render(
+    <UserPage
+      entry={entry}
+      sites={siteList}
+      trail={trail}
+      csrf={csrfOf(c)}
+      isSelf={entry.user.id === c.var.session?.user.id}
+      notice={options.status ? undefined : notice(c)}
+      accountError={options.accountError}
+      membershipValues={options.membershipValues}
+      membershipErrors={options.membershipErrors}
+      membershipError={options.membershipError}
+    />,
+    { title: `${entry.user.email} · Users`, breadcrumbs: usersCrumbs(entry.user.email) },
+  );
+}
+
+async function renderNewUser(c: Ctx, typed: Values, errors: Errors, status: 200 | 422) {
+  // The password is never put back into a page, not even the form it was typed in.
+  const { password: _password, ...values } = typed;
+  c.status(status);
+  return c.render(
+    <NewUserPage values={values} errors={errors} csrf={csrfOf(c)} sites={await allSites(createDb(c.env.DB))} />,
+    { title: "New user", breadcrumbs: usersCrumbs("New user") },
+  );
+}
+
+/**
+ * Answers a toggle (disable/enable, Global Administrator): htmx gets the row or the account section it changed,
+ * a plain form post is redirected back (or shown the page with the error).
+ */
+async function answerToggle(
+  c: Ctx,
+  entry: UserWithMemberships,
+  result: UserChangeResult,
+  view: "row" | "page",
+  noticeKey: string,
+) {
+  const db = createDb(c.env.DB);
+  if (!result.ok && result.code === "NotFound") throw new HTTPException(404, { message: "There is no such user." });
+  const error = result.ok ? undefined : ERRORS[result.code]?.(entry.user.email);
+  const self = c.var.session?.user;
+  // Giving up one's own Global Administrator flag ends one's access to these pages at once.
+  if (result.ok && self && entry.user.id === self.id && !result.user.isGlobalAdmin) {
+    if (isHtmx(c)) {
+      c.header("HX-Redirect", "/");
+      return c.body(null, 200);
+    }
+    return c.redirect("/", 303);
+  }
+  if (!isHtmx(c)) {
+    if (error)
+      return renderUserPage(c, await loadUser(db, String(entry.user.id)), { status: 409, accountError: error });
+    const key = result.ok && !result.changed ? "unchanged" : noticeKey;
+    return c.redirect(
+      view === "row" ? `/admin/users?notice=${key}` : `/admin/users/${entry.user.id}?notice=${key}`,
+      303,
+    );
+  }
+  const after = await loadUser(db, String(entry.user.id));
+  const status = error ? 409 : 200;
+  if (view === "row") {
+    return c.html(<UserRow entry={after} csrf={csrfOf(c)} selfId={self?.id ?? 0} error={error} />, status);
+  }
+  return c.html(
+    <AccountSection user={after.user} csrf={csrfOf(c)} isSelf={after.user.id === self?.id} error={error} />,
+    status,
+  );
+}
+
+type MembershipOutcome =
+  | { ok: true; noticeKey: string }
+  | { ok: false; status: 404 | 409 | 422; values?: Values; errors?: Errors; error?: ActionErrorProps };
+
+const MEMBERSHIP_NOTICES = {
+  add_membership: "membership-added",
+  change_role: "role-changed",
+  remove_membership: "membership-removed",
+} as const;
+
+function membershipOutcome(result: MembershipChangeResult, email: string): MembershipOutcome {
+  if (result.ok) return { ok: true, noticeKey: result.action ? MEMBERSHIP_NOTICES[result.action] : "unchanged" };
+  if (result.code === "NotMember") {
+    return { ok: false, status: 404, error: { code: "NotMember", message: "The user is not a member of that Site." } };
+  }
+  return { ok: false, status: 409, error: ERRORS.Conflict?.(email) };
+}
+
+/** Answers a membership change: htmx gets the memberships section, a plain post the user's page (or a redirect). */
+async function answerMembership(c: Ctx, userId: number, outcome: MembershipOutcome) {
+  const db = createDb(c.env.DB);
+  if (outcome.ok && !isHtmx(c)) return c.redirect(`/admin/users/${userId}?notice=${outcome.noticeKey}`, 303);
+  const after = await loadUser(db, String(userId));
+  if (!isHtmx(c) && !outcome.ok) {
+    return renderUserPage(c, after, {
+      status: outcome.status,
+      membershipValues: outcome.values,
+      membershipErrors: outcome.errors,
+      membershipError: outcome.error,
+    });
+  }
+  return c.html(
+    <MembershipsSection
+      user={after.user}
+      memberships={after.memberships}
+      sites={await allSites(db)}
+      csrf={csrfOf(c)}
+      notice={outcome.ok ? NOTICES[outcome.noticeKey] : undefined}
+      values={outcome.ok ? undefined : outcome.values}
+      errors={outcome.ok ? undefined : outcome.errors}
+      error={outcome.ok ? undefined : outcome.error}
+    />,
+    outcome.ok ? 200 : outcome.status,
+  );
+}
+
+async function siteById(db: Db, id: number): Promise<Site | undefined> {
+  return db.select().from(sites).where(eq(sites.id, id)).get();
+}
+
+const listQuery = z.object({
+  q: z.string().trim().max(254).catch(""),
+  page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
+});
+
+/** Users: list, create, disable/enable, Global Administrator flag, memberships and roles (§4, Global Administrator). */
+export const userAdminRoutes = new Hono<AppEnv>()
+  .get("/", zValidator("query", listQuery), async (c) => {
+    const { q, page } = c.req.valid("query");
+    const { rows, total } = await listUsers(createDb(c.env.DB), { q, page, pageSize: USERS_PAGE_SIZE });
+    return c.render(
+      <UsersPage
+        rows={rows}
+        total={total}
+        page={page}
+        pageSize={USERS_PAGE_SIZE}
+        q={q}
+        csrf={csrfOf(c)}
+        selfId={c.var.session?.user.id ?? 0}
+        notice={notice(c)}
+      />,
+      { title: "Users", breadcrumbs: usersCrumbs() },
+    );
+  })
+  .get("/new", (c) => renderNewUser(c, { role: "site_user" }, {}, 200))
+  .post(
+    "/",
+    validForm(newUserForm, (c, typed, errors) => renderNewUser(c, typedValues(typed), errors, 422)),
+    async (c) => {
+      const input = c.req.valid("form");
+      const db = createDb(c.env.DB);
+      const typed = typedValues(await c.req.parseBody());
+      const site = input.siteId === null ? null : await siteById(db, input.siteId);
+      if (site === undefined) return renderNewUser(c, typed, { siteId: "Choose a Site from the list." }, 422);
+      const result = await createUser(
+        db,
+        {
+          email: input.email,
+          name: input.name,
+          passwordHash: await hashPassword(input.password),
+          isGlobalAdmin: input.isGlobalAdmin,
+          membership: site ? { site, role: input.role } : null,
+        },
+        actorOf(c),
+        c.var.now,
+      );
+      if (!result.ok) return renderNewUser(c, typed, { email: "A user with this email address already exists." }, 422);
+      return c.redirect(`/admin/users/${result.user.id}?notice=created`, 303);
+    },
+  )
+  .get("/:id{[0-9]+}", async (c) => renderUserPage(c, await loadUser(createDb(c.env.DB), c.req.param("id"))))
+  .post(
+    "/:id{[0-9]+}/disabled",
+    validForm(toggleForm, () => {
+      throw new HTTPException(422, { message: "Send value=true or value=false." });
+    }),
+    async (c) => {
+      const db = createDb(c.env.DB);
+      const entry = await loadUser(db, c.req.param("id"));
+      const { value, view } = c.req.valid("form");
+      const result = await setUserDisabled(db, entry.user, value, actorOf(c), c.var.now);
+      return answerToggle(c, entry, result, view, value ? "disabled" : "enabled");
+    },
+  )
+  .post(
+    "/:id{[0-9]+}/global-admin",
+    validForm(toggleForm, () => {
+      throw new HTTPException(422, { message: "Send value=true or value=false." });
+    }),
+    async (c) => {
+      const db = createDb(c.env.DB);
+      const entry = await loadUser(db, c.req.param("id"));
+      const { value, view } = c.req.valid("form");
+      const result = await setGlobalAdmin(db, entry.user, value, actorOf(c), c.var.now);
+      return answerToggle(c, entry, result, view, value ? "granted" : "revoked");
+    },
+  )
+  .post(
+    "/:id{[0-9]+}/memberships",
+    validForm(membershipForm, async (c, typed, errors) => {
+      const entry = await loadUser(createDb(c.env.DB), c.req.param("id"));
+      return answerMembership(c, entry.user.id, { ok: false, status: 422, values: typedValues(typed), errors });
+    }),
+    async (c) => {
+      const db = createDb(c.env.DB);
+      const entry = await loadUser(db, c.req.param("id"));
+      const { siteId, role } = c.req.valid("form");
+      const site = await siteById(db, siteId);
+      if (!site) {
+        return answerMembership(c, entry.user.id, {
+          ok: false,
+          status: 422,
+          values: typedValues(await c.req.parseBody()),
+          errors: { siteId: "Choose a Site from the list." },
+        });
+      }
+      const result = await setMembership(db, entry.user, site, role, actorOf(c), c.var.now);
+      return answerMembership(c, entry.user.id, membershipOutcome(result, entry.user.email));
+    },
+  )
+  .post("/:id{[0-9]+}/memberships/:siteId{[0-9]+}/remove", async (c) => {
+    const db = createDb(c.env.DB);
+    const entry = await loadUser(db, c.req.param("id"));
+    const site = await siteById(db, Number(c.req.param("siteId")));
+    if (!site) throw new HTTPException(404, { message: "There is no such Site." });
+    const result = await removeMembership(db, entry.user, site, actorOf(c), c.var.now);
+    return answerMembership(c, entry.user.id, membershipOutcome(result, entry.user.email));
+  });

@@ -1,0 +1,274 @@
+import type { Site } from "../../src/db/schema";
+import type { AuditRow } from "../../src/sites/audit";
+import type { SiteMember, SiteSummary } from "../../src/sites/site-service";
+import { timeZoneOptions } from "../../src/sites/time-zones";
+import { DEFAULT_MAX_REGISTRATION_DAYS, MAX_REGISTRATION_DAYS_LIMIT } from "../../src/sites/validation";
+import { AuditTrail } from "./audit-trail";
+import {
+  ActionError,
+  CheckboxField,
+  CsrfField,
+  type Errors,
+  FormErrorSummary,
+  Notice,
+  SelectField,
+  TextField,
+  type Values,
+} from "./form";
+import { ROLE_LABELS, yesNo } from "./labels";
+
+export const sitesCrumbs = (leaf?: string) =>
+  leaf ? [{ label: "Sites", href: "/admin/sites" }, { label: leaf }] : [{ label: "Sites" }];
+
+/** One row of the Sites list; also the fragment the REST API toggle answers with. */
+export function SiteRow({ summary, csrf, error }: { summary: SiteSummary; csrf: string; error?: ActionErrorProps }) {
+  const { site } = summary;
+  const action = `/admin/sites/${site.slug}/rest-api`;
+  return (
+    <tr id={`site-${site.slug}`}>
+      <td>
+        <a href={`/admin/sites/${site.slug}`}>{site.name}</a>
+      </td>
+      <td>
+        <code>{site.slug}</code>
+      </td>
+      <td>{site.timeZone}</td>
+      <td class="rest-api">
+        <span class="rest-api-state">{yesNo(site.restApiEnabled)}</span>{" "}
+        <form method="post" action={action} class="inline" hx-post={action} hx-target="closest tr" hx-swap="outerHTML">
+          <CsrfField token={csrf} />
+          <input type="hidden" name="value" value={site.restApiEnabled ? "false" : "true"} />
+          <button
+            type="submit"
+            class="secondary small"
+            aria-label={`${site.restApiEnabled ? "Turn off" : "Turn on"} the REST API of ${site.name}`}
+          >
+            {site.restApiEnabled ? "Turn off" : "Turn on"}
+          </button>
+        </form>
+        {error ? <ActionError {...error} /> : null}
+      </td>
+      <td class="number">{summary.registrations}</td>
+      <td class="number">{summary.members}</td>
+    </tr>
+  );
+}
+
+export interface ActionErrorProps {
+  code: string;
+  message: string;
+}
+
+export function SitesPage({ sites, csrf, notice }: { sites: SiteSummary[]; csrf: string; notice?: string }) {
+  return (
+    <section class="admin-area admin-sites">
+      <h1>Sites</h1>
+      <Notice text={notice} />
+      <div class="toolbar">
+        <a class="primary button-link" href="/admin/sites/new">
+          + New Site
+        </a>
+      </div>
+      <table class="grid" aria-label="Sites">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Slug</th>
+            <th scope="col">Time zone</th>
+            <th scope="col">REST API enabled</th>
+            <th scope="col">Registrations</th>
+            <th scope="col">Members</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sites.map((summary) => (
+            <SiteRow summary={summary} csrf={csrf} />
+          ))}
+        </tbody>
+      </table>
+      {sites.length === 0 ? <p class="muted">No Sites yet.</p> : null}
+    </section>
+  );
+}
+
+const zoneOptions = (current?: string) => timeZoneOptions(current).map((zone) => ({ value: zone, label: zone }));
+
+function SiteSettingsFields({
+  values,
+  errors,
+  checkedDefault,
+}: {
+  values: Values;
+  errors: Errors;
+  checkedDefault: boolean;
+}) {
+  return (
+    <>
+      <TextField
+        form="site"
+        name="name"
+        label="Display name"
+        value={values.name}
+        error={errors.name}
+        required
+        maxLength={100}
+      />
+      <SelectField
+        form="site"
+        name="timeZone"
+        label="Time zone"
+        value={values.timeZone ?? "UTC"}
+        error={errors.timeZone}
+        options={zoneOptions(values.timeZone)}
+        hint="Expiration dates of the Site's App registrations are calendar dates in this zone."
+      />
+      <CheckboxField
+        form="site"
+        name="restApiEnabled"
+        label="REST API enabled"
+        checked={values.restApiEnabled === undefined ? checkedDefault : values.restApiEnabled === "on"}
+        error={errors.restApiEnabled}
+        hint="When off, every token request of the Site's App registrations fails (FeatureDisabled)."
+      />
+      <TextField
+        form="site"
+        name="maxRegistrationDays"
+        label="Maximum registration lifetime (days)"
+        type="number"
+        inputMode="numeric"
+        min={1}
+        max={MAX_REGISTRATION_DAYS_LIMIT}
+        value={values.maxRegistrationDays}
+        error={errors.maxRegistrationDays}
+        required
+        hint={`How far ahead an Expiration date may be set: 1 to ${MAX_REGISTRATION_DAYS_LIMIT} days (default ${DEFAULT_MAX_REGISTRATION_DAYS}).`}
+      />
+    </>
+  );
+}
+
+export function NewSitePage({ values, errors, csrf }: { values: Values; errors: Errors; csrf: string }) {
+  return (
+    <section class="admin-area card form-page">
+      <h1>New Site</h1>
+      <FormErrorSummary errors={errors} />
+      <form method="post" action="/admin/sites" class="stacked" novalidate>
+        <CsrfField token={csrf} />
+        <TextField
+          form="site"
+          name="slug"
+          label="Slug"
+          value={values.slug}
+          error={errors.slug}
+          required
+          maxLength={40}
+          autocomplete="off"
+          hint="2 to 40 lowercase letters, digits and hyphens. It appears in REST API URLs and in access tokens, so it cannot be changed later."
+        />
+        <SiteSettingsFields values={values} errors={errors} checkedDefault={true} />
+        <div class="actions">
+          <button type="submit" class="primary">
+            Create Site
+          </button>
+          <a href="/admin/sites">Cancel</a>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/** A Site's form values as stored, for the edit form. */
+export function siteValues(site: Site): Values {
+  return {
+    name: site.name,
+    timeZone: site.timeZone,
+    restApiEnabled: site.restApiEnabled ? "on" : "off",
+    maxRegistrationDays: String(site.maxRegistrationDays),
+  };
+}
+
+export function SitePage(props: {
+  summary: SiteSummary;
+  members: SiteMember[];
+  trail: AuditRow[];
+  values: Values;
+  errors: Errors;
+  csrf: string;
+  notice?: string;
+  error?: ActionErrorProps;
+}) {
+  const { site } = props.summary;
+  return (
+    <section class="admin-area admin-site">
+      <h1>{site.name}</h1>
+      <Notice text={props.notice} />
+      {props.error ? <ActionError {...props.error} /> : null}
+      <dl class="details">
+        <dt>Slug</dt>
+        <dd>
+          <code>{site.slug}</code>{" "}
+          <span class="muted">
+            (fixed: it is part of the REST API URLs <code>/api/v1/sites/{site.slug}/…</code> and the <code>site</code>{" "}
+            claim of every access token issued for this Site)
+          </span>
+        </dd>
+        <dt>App registrations</dt>
+        <dd>{props.summary.registrations}</dd>
+        <dt>Admin Center</dt>
+        <dd>
+          <a href={`/sites/${site.slug}`}>Open {site.name}</a>
+        </dd>
+      </dl>
+
+      <section class="card" aria-labelledby="site-settings-heading">
+        <h2 id="site-settings-heading">Settings</h2>
+        <FormErrorSummary errors={props.errors} />
+        <form method="post" action={`/admin/sites/${site.slug}`} class="stacked" novalidate>
+          <CsrfField token={props.csrf} />
+          <SiteSettingsFields values={props.values} errors={props.errors} checkedDefault={site.restApiEnabled} />
+          <p class="hint">
+            Changing the time zone keeps every App registration's Expiration date and moves its expiry to 00:00 of that
+            date in the new zone.
+          </p>
+          <div class="actions">
+            <button type="submit" class="primary">
+              Save
+            </button>
+          </div>
+        </form>
+      </section>
+
+      <section aria-labelledby="site-members-heading">
+        <h2 id="site-members-heading">Members</h2>
+        {props.members.length === 0 ? (
+          <p class="muted">Nobody is a member of this Site yet. Add members from the Users page.</p>
+        ) : (
+          <table class="grid" aria-label="Members">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Name</th>
+                <th scope="col">Role</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.members.map((m) => (
+                <tr>
+                  <td>
+                    <a href={`/admin/users/${m.userId}`}>{m.email}</a>
+                  </td>
+                  <td>{m.name}</td>
+                  <td>{ROLE_LABELS[m.role]}</td>
+                  <td>{m.disabled ? "Disabled" : "Active"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <AuditTrail rows={props.trail} timeZone={site.timeZone} heading="Changes to this Site" />
+    </section>
+  );
+}

@@ -1,0 +1,470 @@
+import type { Site } from "../../src/db/schema";
+import { formatInstant } from "../../src/lib/time";
+import type { AuditRow } from "../../src/sites/audit";
+import type { UserMembership, UserSummary, UserWithMemberships } from "../../src/sites/user-service";
+import { MIN_PASSWORD_LENGTH } from "../../src/sites/validation";
+import { AuditTrail } from "./audit-trail";
+import {
+  ActionError,
+  CheckboxField,
+  CsrfField,
+  type Errors,
+  FormErrorSummary,
+  Notice,
+  SelectField,
+  TextField,
+  type Values,
+} from "./form";
+import { ROLE_LABELS, yesNo } from "./labels";
+import type { ActionErrorProps } from "./sites";
+
+export const usersCrumbs = (leaf?: string) =>
+  leaf ? [{ label: "Users", href: "/admin/users" }, { label: leaf }] : [{ label: "Users" }];
+
+const ROLE_OPTIONS = [
+  { value: "site_user", label: ROLE_LABELS.site_user },
+  { value: "site_admin", label: ROLE_LABELS.site_admin },
+];
+
+type View = "row" | "page";
+
+/**
+ * An on/off switch posted as a plain form (JavaScript off: the server redirects back) and through htmx (the server
+ * answers with the row or section it changed).
+ */
+function ToggleForm(props: {
+  action: string;
+  value: boolean;
+  view: View;
+  csrf: string;
+  label: string;
+  ariaLabel: string;
+  confirm?: string;
+  danger?: boolean;
+}) {
+  const target = props.view === "row" ? "closest tr" : "#account";
+  return (
+    <form
+      method="post"
+      action={props.action}
+      class="inline"
+      hx-post={props.action}
+      hx-target={target}
+      hx-swap="outerHTML"
+      hx-confirm={props.confirm}
+    >
+      <CsrfField token={props.csrf} />
+      <input type="hidden" name="value" value={String(props.value)} />
+      <input type="hidden" name="view" value={props.view} />
+      <button type="submit" class={props.danger ? "danger small" : "secondary small"} aria-label={props.ariaLabel}>
+        {props.label}
+      </button>
+    </form>
+  );
+}
+
+function UserToggles({ user, view, csrf, isSelf }: { user: UserSummary; view: View; csrf: string; isSelf: boolean }) {
+  return (
+    <div class="toggles">
+      {user.disabled ? (
+        <ToggleForm
+          action={`/admin/users/${user.id}/disabled`}
+          value={false}
+          view={view}
+          csrf={csrf}
+          label="Enable"
+          ariaLabel={`Enable ${user.email}`}
+        />
+      ) : isSelf ? null : (
+        <ToggleForm
+          action={`/admin/users/${user.id}/disabled`}
+          value={true}
+          view={view}
+          csrf={csrf}
+          label="Disable"
+          ariaLabel={`Disable ${user.email}`}
+          confirm={`Disable ${user.email}? Their sessions end at once and they can no longer sign in.`}
+          danger
+        />
+      )}
+      {user.isGlobalAdmin ? (
+        <ToggleForm
+          action={`/admin/users/${user.id}/global-admin`}
+          value={false}
+          view={view}
+          csrf={csrf}
+          label="Remove Global Administrator"
+          ariaLabel={`Remove Global Administrator from ${user.email}`}
+          confirm={
+            isSelf
+              ? "Remove your own Global Administrator flag? You lose access to the global pages at once."
+              : undefined
+          }
+        />
+      ) : (
+        <ToggleForm
+          action={`/admin/users/${user.id}/global-admin`}
+          value={true}
+          view={view}
+          csrf={csrf}
+          label="Make Global Administrator"
+          ariaLabel={`Make ${user.email} a Global Administrator`}
+        />
+      )}
+    </div>
+  );
+}
+
+function MembershipList({ memberships }: { memberships: UserMembership[] }) {
+  if (memberships.length === 0) return <span class="muted">None</span>;
+  return (
+    <ul class="memberships">
+      {memberships.map((m) => (
+        <li>
+          {m.siteName} — {ROLE_LABELS[m.role]}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** One row of the users list; also the fragment the list's toggles answer with. */
+export function UserRow(props: { entry: UserWithMemberships; csrf: string; selfId: number; error?: ActionErrorProps }) {
+  const { user, memberships } = props.entry;
+  return (
+    <tr id={`user-${user.id}`}>
+      <td>
+        <a href={`/admin/users/${user.id}`}>{user.email}</a>
+      </td>
+      <td>{user.name}</td>
+      <td class="global-admin">{yesNo(user.isGlobalAdmin)}</td>
+      <td class="status">{user.disabled ? "Disabled" : "Active"}</td>
+      <td>
+        <MembershipList memberships={memberships} />
+      </td>
+      <td>
+        <UserToggles user={user} view="row" csrf={props.csrf} isSelf={user.id === props.selfId} />
+        {props.error ? <ActionError {...props.error} /> : null}
+      </td>
+    </tr>
+  );
+}
+
+export function UsersPage(props: {
+  rows: UserWithMemberships[];
+  total: number;
+  page: number;
+  pageSize: number;
+  q: string;
+  csrf: string;
+  selfId: number;
+  notice?: string;
+}) {
+  const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
+  const link = (page: number) => {
+    const params = new URLSearchParams();
+    if (props.q) params.set("q", props.q);
+    if (page > 1) params.set("page", String(page));
+    const query = params.toString();
+    return query ? `/admin/users?${query}` : "/admin/users";
+  };
+  return (
+    <section class="admin-area admin-users">
+      <h1>Users</h1>
+      <Notice text={props.notice} />
+      <div class="toolbar">
+        <form method="get" action="/admin/users" class="search">
+          <label for="users-q">Search users</label>
+          <input id="users-q" name="q" type="search" value={props.q} maxlength={254} />
+          <button type="submit" class="secondary">
+            Search
+          </button>
+        </form>
+        <a class="primary button-link" href="/admin/users/new">
+          + New user
+        </a>
+      </div>
+      <table class="grid" aria-label="Users">
+        <thead>
+          <tr>
+            <th scope="col">Email</th>
+            <th scope="col">Name</th>
+            <th scope="col">Global Administrator</th>
+            <th scope="col">Status</th>
+            <th scope="col">Memberships</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((entry) => (
+            <UserRow entry={entry} csrf={props.csrf} selfId={props.selfId} />
+          ))}
+        </tbody>
+      </table>
+      {props.rows.length === 0 ? <p class="muted">No users match.</p> : null}
+      <nav class="pagination" aria-label="Pages">
+        <span>
+          {props.total} {props.total === 1 ? "user" : "users"} · page {props.page} of {pages}
+        </span>
+        {props.page > 1 ? <a href={link(props.page - 1)}>Previous</a> : null}
+        {props.page < pages ? <a href={link(props.page + 1)}>Next</a> : null}
+      </nav>
+    </section>
+  );
+}
+
+const siteOptions = (sites: Site[], empty?: string) => [
+  ...(empty === undefined ? [] : [{ value: "", label: empty }]),
+  ...sites.map((s) => ({ value: String(s.id), label: `${s.name} (${s.slug})` })),
+];
+
+export function NewUserPage({
+  values,
+  errors,
+  csrf,
+  sites,
+}: {
+  values: Values;
+  errors: Errors;
+  csrf: string;
+  sites: Site[];
+}) {
+  return (
+    <section class="admin-area card form-page">
+      <h1>New user</h1>
+      <FormErrorSummary errors={errors} />
+      <form method="post" action="/admin/users" class="stacked" novalidate>
+        <CsrfField token={csrf} />
+        <TextField
+          form="user"
+          name="email"
+          label="Email"
+          type="email"
+          value={values.email}
+          error={errors.email}
+          required
+          maxLength={254}
+          autocomplete="off"
+          hint="The sign-in name. Stored in lower case; two accounts cannot share an address in any letter case."
+        />
+        <TextField
+          form="user"
+          name="name"
+          label="Name"
+          value={values.name}
+          error={errors.name}
+          required
+          maxLength={100}
+        />
+        <TextField
+          form="user"
+          name="password"
+          label="Initial password"
+          type="password"
+          error={errors.password}
+          required
+          autocomplete="new-password"
+          hint={`At least ${MIN_PASSWORD_LENGTH} characters. Give it to the person yourself: it is stored only as a PBKDF2 hash, no email is sent, and it is never shown again.`}
+        />
+        <CheckboxField
+          form="user"
+          name="isGlobalAdmin"
+          label="Global Administrator"
+          checked={values.isGlobalAdmin === "on"}
+          hint="Manages Sites and users and every Site's App registrations."
+        />
+        <fieldset>
+          <legend>First membership (optional)</legend>
+          <SelectField
+            form="user"
+            name="siteId"
+            label="Site"
+            value={values.siteId ?? ""}
+            error={errors.siteId}
+            options={siteOptions(sites, "— No Site —")}
+          />
+          <SelectField
+            form="user"
+            name="role"
+            label="Role"
+            value={values.role ?? "site_user"}
+            error={errors.role}
+            options={ROLE_OPTIONS}
+          />
+        </fieldset>
+        <div class="actions">
+          <button type="submit" class="primary">
+            Create user
+          </button>
+          <a href="/admin/users">Cancel</a>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/** The account section of a user's page; also the fragment its toggles answer with. */
+export function AccountSection(props: { user: UserSummary; csrf: string; isSelf: boolean; error?: ActionErrorProps }) {
+  const { user } = props;
+  return (
+    <section id="account" class="card" aria-labelledby="account-heading">
+      <h2 id="account-heading">Account</h2>
+      {props.error ? <ActionError {...props.error} /> : null}
+      <dl class="details">
+        <dt>Email</dt>
+        <dd>{user.email}</dd>
+        <dt>Name</dt>
+        <dd>{user.name}</dd>
+        <dt>Status</dt>
+        <dd class="status">{user.disabled ? "Disabled" : "Active"}</dd>
+        <dt>Global Administrator</dt>
+        <dd class="global-admin">{yesNo(user.isGlobalAdmin)}</dd>
+        <dt>Created</dt>
+        <dd>{formatInstant(user.createdAt, "UTC")}</dd>
+      </dl>
+      <UserToggles user={user} view="page" csrf={props.csrf} isSelf={props.isSelf} />
+      {props.isSelf && !user.disabled ? (
+        <p class="hint">This is your own account: another Global Administrator can disable it, you cannot.</p>
+      ) : null}
+    </section>
+  );
+}
+
+/** The memberships section of a user's page; also the fragment its forms answer with. */
+export function MembershipsSection(props: {
+  user: UserSummary;
+  memberships: UserMembership[];
+  sites: Site[];
+  csrf: string;
+  values?: Values;
+  errors?: Errors;
+  error?: ActionErrorProps;
+  notice?: string;
+}) {
+  const { user } = props;
+  const errors = props.errors ?? {};
+  const memberOf = new Set(props.memberships.map((m) => m.siteId));
+  const available = props.sites.filter((s) => !memberOf.has(s.id));
+  const base = `/admin/users/${user.id}/memberships`;
+  const htmx = { "hx-target": "#memberships", "hx-swap": "outerHTML" };
+  return (
+    <section id="memberships" class="card" aria-labelledby="memberships-heading">
+      <h2 id="memberships-heading">Memberships</h2>
+      <Notice text={props.notice} />
+      {props.error ? <ActionError {...props.error} /> : null}
+      {props.memberships.length === 0 ? (
+        <p class="muted">Not a member of any Site.</p>
+      ) : (
+        <table class="grid" aria-label="Memberships">
+          <thead>
+            <tr>
+              <th scope="col">Site</th>
+              <th scope="col">Role</th>
+              <th scope="col">Remove</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.memberships.map((m) => (
+              <tr>
+                <td>
+                  <a href={`/admin/sites/${m.slug}`}>{m.siteName}</a>
+                </td>
+                <td>
+                  <form method="post" action={base} class="inline" hx-post={base} {...htmx}>
+                    <CsrfField token={props.csrf} />
+                    <input type="hidden" name="siteId" value={String(m.siteId)} />
+                    <label class="visually-hidden" for={`role-${m.siteId}`}>
+                      Role in {m.siteName}
+                    </label>
+                    <select id={`role-${m.siteId}`} name="role">
+                      {ROLE_OPTIONS.map((o) => (
+                        <option value={o.value} selected={o.value === m.role}>
+                          {o.label}
+                        </option>
+                      ))}
+                    </select>{" "}
+                    <button type="submit" class="secondary small" aria-label={`Save the role in ${m.siteName}`}>
+                      Save role
+                    </button>
+                  </form>
+                </td>
+                <td>
+                  <form
+                    method="post"
+                    action={`${base}/${m.siteId}/remove`}
+                    class="inline"
+                    hx-post={`${base}/${m.siteId}/remove`}
+                    hx-confirm={`Remove ${user.email} from ${m.siteName}?`}
+                    {...htmx}
+                  >
+                    <CsrfField token={props.csrf} />
+                    <button type="submit" class="danger small" aria-label={`Remove from ${m.siteName}`}>
+                      Remove
+                    </button>
+                  </form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {available.length > 0 || errors.siteId || errors.role ? (
+        <form method="post" action={base} class="add-membership" hx-post={base} {...htmx} novalidate>
+          <h3>Add to a Site</h3>
+          <CsrfField token={props.csrf} />
+          <SelectField
+            form="membership"
+            name="siteId"
+            label="Site"
+            value={props.values?.siteId}
+            error={errors.siteId}
+            options={siteOptions(available, "— Choose a Site —")}
+          />
+          <SelectField
+            form="membership"
+            name="role"
+            label="Role"
+            value={props.values?.role ?? "site_user"}
+            error={errors.role}
+            options={ROLE_OPTIONS}
+          />
+          <button type="submit" class="primary">
+            Add membership
+          </button>
+        </form>
+      ) : null}
+    </section>
+  );
+}
+
+export function UserPage(props: {
+  entry: UserWithMemberships;
+  sites: Site[];
+  trail: AuditRow[];
+  csrf: string;
+  isSelf: boolean;
+  notice?: string;
+  accountError?: ActionErrorProps;
+  membershipValues?: Values;
+  membershipErrors?: Errors;
+  membershipError?: ActionErrorProps;
+}) {
+  const { user, memberships } = props.entry;
+  return (
+    <section class="admin-area admin-user">
+      <h1>{user.name}</h1>
+      <Notice text={props.notice} />
+      <AccountSection user={user} csrf={props.csrf} isSelf={props.isSelf} error={props.accountError} />
+      <MembershipsSection
+        user={user}
+        memberships={memberships}
+        sites={props.sites}
+        csrf={props.csrf}
+        values={props.membershipValues}
+        errors={props.membershipErrors}
+        error={props.membershipError}
+      />
+      <AuditTrail rows={props.trail} timeZone="UTC" heading="Changes to this user" />
+    </section>
+  );
+}
