@@ -1,5 +1,5 @@
 import type { SecurityEventType } from "../db/schema";
-import type { RangePreset } from "./query";
+import { type RangePreset, SECURITY_LOG_FIELDS } from "./query";
 
 /** The security-log filters a link can carry (the query string the log page validates). */
 export interface SecurityLogLink {
@@ -17,7 +17,8 @@ export interface SecurityLogLink {
 
 function queryString(params: SecurityLogLink): string {
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
+  for (const key of SECURITY_LOG_FIELDS) {
+    const value = params[key];
     if (value !== undefined && value !== "") search.set(key, String(value));
   }
   const text = search.toString();

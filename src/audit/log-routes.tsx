@@ -20,6 +20,7 @@ import {
   type LogScope,
   NO_SITE,
   resolveTimeRange,
+  SECURITY_LOG_FIELDS,
   type SecurityLogField,
   type SecurityLogFilter,
   type SecurityLogQuery,
@@ -39,12 +40,10 @@ export interface LogContext {
   fileLabel: string;
 }
 
-const FIELDS: SecurityLogField[] = ["range", "from", "to", "event", "code", "client", "ip", "page", "size", "site"];
-
 /** The filter as typed, to put back into the form (first value of each known field). */
 function rawValues(c: Context<AppEnv>, view: LogView): FilterValues {
   const values: FilterValues = {};
-  for (const field of FIELDS) {
+  for (const field of SECURITY_LOG_FIELDS) {
     if (field === "site" && view.kind === "site") continue;
     const value = c.req.query(field);
     if (value !== undefined && value !== "") values[field] = value.trim();
@@ -56,7 +55,7 @@ function issuesByField(error: $ZodError): FilterErrors {
   const errors: FilterErrors = {};
   for (const issue of error.issues) {
     const field = issue.path[0] as SecurityLogField | undefined;
-    if (field && FIELDS.includes(field) && !errors[field]) errors[field] = issue.message;
+    if (field && SECURITY_LOG_FIELDS.includes(field) && !errors[field]) errors[field] = issue.message;
   }
   return errors;
 }

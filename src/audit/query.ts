@@ -80,6 +80,20 @@ export const securityLogQuerySchema = z
 export type SecurityLogQuery = z.infer<typeof securityLogQuerySchema>;
 export type SecurityLogField = keyof SecurityLogQuery;
 
+/** The query's fields in their canonical order: every link to the log writes them in this order. */
+export const SECURITY_LOG_FIELDS: readonly SecurityLogField[] = [
+  "range",
+  "from",
+  "to",
+  "event",
+  "code",
+  "client",
+  "ip",
+  "site",
+  "size",
+  "page",
+];
+
 /** A validated query resolved against a time zone and `now`: the instants and exact-match filters to apply. */
 export interface SecurityLogFilter {
   /** Inclusive lower bound on the row's last-seen instant. */

@@ -56,3 +56,13 @@ export function tableRows(html: string): string[] {
       .trim(),
   );
 }
+
+/** Text as hono/jsx escapes it in HTML. */
+export function escapeHtml(text: string): string {
+  return text
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}

@@ -1,12 +1,13 @@
 import { DETAIL_CODE_NAMES, DETAIL_CODES, describeDetailCode, EVENT_LABELS } from "../../src/audit/detail-codes";
 import { formatLogTime, isoInstant } from "../../src/audit/format";
-import { registrationUrl, type SecurityLogLink, securityLogUrl } from "../../src/audit/links";
+import { registrationUrl, securityLogUrl } from "../../src/audit/links";
 import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_RANGE,
   NO_SITE,
   PAGE_SIZES,
   RANGE_PRESETS,
+  SECURITY_LOG_FIELDS,
   type SecurityLogField,
   type SecurityLogPage,
   type SecurityLogRow,
@@ -36,9 +37,11 @@ export function basePath(view: LogView): string {
 }
 
 /** `?…` with the given filter values (blank ones dropped) and overrides; empty when nothing is left. */
-function queryOf(values: FilterValues, overrides: Record<string, string | undefined>): string {
+function queryOf(values: FilterValues, overrides: FilterValues): string {
+  const merged: FilterValues = { ...values, ...overrides };
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries({ ...values, ...overrides })) {
+  for (const key of SECURITY_LOG_FIELDS) {
+    const value = merged[key];
     if (value !== undefined && value !== "") search.set(key, value);
   }
   const text = search.toString();
@@ -46,7 +49,7 @@ function queryOf(values: FilterValues, overrides: Record<string, string | undefi
 }
 
 /** The page URL with the given filter values and overrides. */
-export function pageHref(view: LogView, values: FilterValues, overrides: Record<string, string | undefined> = {}) {
+export function pageHref(view: LogView, values: FilterValues, overrides: FilterValues = {}) {
   return `${basePath(view)}${queryOf(values, overrides)}`;
 }
 
@@ -103,14 +106,14 @@ function Input({
   value,
   type,
   error,
-  placeholder,
+  maxLength,
 }: {
   name: SecurityLogField;
   label: string;
   value: string | undefined;
   type: "text" | "date";
   error?: string;
-  placeholder?: string;
+  maxLength?: number;
 }) {
   const id = `log-filter-${name}`;
   return (
@@ -121,8 +124,7 @@ function Input({
         name={name}
         type={type}
         value={value ?? ""}
-        placeholder={placeholder}
-        maxlength={type === "text" ? 256 : undefined}
+        maxlength={maxLength}
         aria-invalid={error ? "true" : undefined}
         aria-describedby={error ? `${id}-error` : undefined}
       />
@@ -196,8 +198,9 @@ export function SecurityLogFilters({
         type="text"
         value={values.client}
         error={errors.client}
+        maxLength={256}
       />
-      <Input name="ip" label="IP address" type="text" value={values.ip} error={errors.ip} />
+      <Input name="ip" label="IP address" type="text" value={values.ip} error={errors.ip} maxLength={45} />
       <Select
         name="size"
         label="Rows per page"
@@ -237,10 +240,9 @@ export function DetailCode({ event, code }: { event: SecurityEventType; code: st
   );
 }
 
-function filterLink(view: LogView, values: FilterValues, filter: SecurityLogLink) {
-  const overrides: Record<string, string | undefined> = { page: undefined };
-  for (const [key, value] of Object.entries(filter)) overrides[key] = value === undefined ? undefined : String(value);
-  return pageHref(view, values, overrides);
+/** The current filter narrowed to one Client ID or IP, back on the first page. */
+function filterLink(view: LogView, values: FilterValues, narrow: Pick<FilterValues, "client" | "ip">) {
+  return pageHref(view, values, { ...narrow, page: undefined });
 }
 
 function TimeCell({ row }: { row: SecurityLogRow }) {
