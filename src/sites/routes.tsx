@@ -27,6 +27,7 @@ const actorOf = (c: Ctx): Actor => {
 const csrfOf = (c: Ctx) => c.var.session?.csrfToken ?? "";
 const isHtmx = (c: Ctx) => c.req.header("HX-Request") === "true";
 
+const SLUG_TAKEN = "This slug is already used by another Site.";
 const CONFLICT: ActionErrorProps = {
   code: "Conflict",
   message:
@@ -111,17 +112,18 @@ export const siteAdminRoutes = new Hono<AppEnv>()
   )
   .post(
     "/",
-    validForm(newSiteForm, (c, typed, errors) => renderNewSite(c, typedSiteValues(typed), errors, 422)),
+    validForm(newSiteForm, async (c, typed, errors) => {
+      const values = typedSiteValues(typed);
+      // Report a taken slug together with the other errors, not only once they are fixed.
+      const slug = values.slug?.trim().toLowerCase() ?? "";
+      if (!errors.slug && slug && (await findSiteBySlug(createDb(c.env.DB), slug))) errors.slug = SLUG_TAKEN;
+      return renderNewSite(c, values, errors, 422);
+    }),
     async (c) => {
       const input = c.req.valid("form");
       const result = await createSite(createDb(c.env.DB), input, actorOf(c), c.var.now);
       if (!result.ok) {
-        return renderNewSite(
-          c,
-          typedSiteValues(await c.req.parseBody()),
-          { slug: "This slug is already used by another Site." },
-          422,
-        );
+        return renderNewSite(c, typedSiteValues(await c.req.parseBody()), { slug: SLUG_TAKEN }, 422);
       }
       return c.redirect(`/admin/sites/${result.site.slug}?notice=created`, 303);
     },

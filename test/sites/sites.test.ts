@@ -243,6 +243,16 @@ describe("Sites page: create", () => {
     expect(await siteBySlug(existing.slug)).toMatchObject({ name: "Original" });
     expect(await auditRowsFor("site", existing.slug)).toEqual([]);
   });
+
+  it("reports a taken slug together with the other errors", async () => {
+    const { browser } = await signInGlobalAdmin();
+    const existing = await createSite();
+    const res = await browser.post("/admin/sites", siteForm({ slug: existing.slug, maxRegistrationDays: "4000" }));
+    expect(res.status).toBe(422);
+    const html = await res.text();
+    expect(fieldError(html, "site", "slug")).toBe("This slug is already used by another Site.");
+    expect(fieldError(html, "site", "maxRegistrationDays")).toBe("Enter a whole number of days from 1 to 3650.");
+  });
 });
 
 describe("Sites page: edit", () => {
