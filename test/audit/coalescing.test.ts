@@ -95,5 +95,5 @@ describe("coalescing identical failures (§8)", () => {
     expect(shown[1]).toContain("InvalidCredentials");
     expect(shown[1]).toMatch(/ 5$/);
     expect(html).toContain("2 rows · 200 failures");
-  });
+  }, 60_000);
 });
