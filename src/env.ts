@@ -1,4 +1,5 @@
 import type { Membership, Site, User } from "./db/schema";
+import type { DeliveryMessage, NoticeBatchMessage } from "./notifications/messages";
 
 /** Worker bindings (wrangler.toml) and secrets (`.dev.vars` locally, `wrangler secret put` in production). */
 export interface Bindings {
@@ -17,10 +18,11 @@ export interface Bindings {
   SECRET_PEPPER: string;
 }
 
-/** One Queue message: one notification email to one recipient (§5). */
-export interface NotificationMessage {
-  deliveryId: number;
-}
+/**
+ * One Queue message (§5): one notification email to one recipient, or a group of due notices the consumer records
+ * in the notification log (src/notifications/messages.ts).
+ */
+export type NotificationMessage = DeliveryMessage | NoticeBatchMessage;
 
 export interface SessionContext {
   id: string;
