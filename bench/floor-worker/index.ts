@@ -1,0 +1,104 @@
+import { importJWK, SignJWT } from "jose";
+
+/**
+ * The floor: the least work any client_credentials token endpoint on Workers must do. It parses the form and the
+ * Basic header, HMACs the secret with the pepper, compares in constant time and signs an ES256 access token with
+ * jose. No database, no logging, no throttling. The real endpoint cannot be faster than this on the same runtime.
+ */
+interface FloorEnv {
+  SIGNING_KEYS: string;
+  SECRET_PEPPER: string;
+  AUDIENCE: string;
+  FLOOR_CLIENT_ID: string;
+  FLOOR_CLIENT_SECRET_HASH: string;
+  FLOOR_SCOPES: string;
+  FLOOR_SITE: string;
+}
+
+const encoder = new TextEncoder();
+const LIFETIME_SECONDS = 3600;
+
+let signingKey: Promise<{ key: CryptoKey | Uint8Array; kid: string }> | undefined;
+let hmacKey: Promise<CryptoKey> | undefined;
+
+function loadSigningKey(env: FloorEnv) {
+  signingKey ??= (async () => {
+    const [jwk] = (JSON.parse(env.SIGNING_KEYS) as { keys: (JsonWebKey & { kid: string })[] }).keys;
+    if (!jwk) throw new Error("SIGNING_KEYS holds no key");
+    return { key: await importJWK(jwk, "ES256"), kid: jwk.kid };
+  })();
+  return signingKey;
+}
+
+function loadHmacKey(env: FloorEnv) {
+  hmacKey ??= crypto.subtle.importKey(
+    "raw",
+    encoder.encode(env.SECRET_PEPPER),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return hmacKey;
+}
+
+function toHex(bytes: ArrayBuffer): string {
+  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function parseBasic(header: string | null): { clientId: string; secret: string } | null {
+  if (!header?.startsWith("Basic ")) return null;
+  let decoded: string;
+  try {
+    decoded = atob(header.slice(6).trim());
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return null;
+  try {
+    // RFC 6749 §2.3.1: both parts are form-url-encoded before Base64.
+    const decode = (part: string) => decodeURIComponent(part.replace(/\+/g, " "));
+    return { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
+  } catch {
+    return null;
+  }
+}
+
+function oauthError(error: string, status: number) {
+  return Response.json({ error }, { status, headers: { "Cache-Control": "no-store" } });
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (request.method !== "POST" || url.pathname !== "/oauth/token") return new Response("Not found", { status: 404 });
+    const form = new URLSearchParams(await request.text());
+    if (form.get("grant_type") !== "client_credentials") return oauthError("unsupported_grant_type", 400);
+    const credentials = parseBasic(request.headers.get("Authorization"));
+    if (!credentials) return oauthError("invalid_client", 401);
+    const digest = toHex(await crypto.subtle.sign("HMAC", await loadHmacKey(env), encoder.encode(credentials.secret)));
+    const expected = encoder.encode(env.FLOOR_CLIENT_SECRET_HASH);
+    const actual = encoder.encode(digest);
+    const secretOk = actual.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(actual, expected);
+    if (credentials.clientId !== env.FLOOR_CLIENT_ID || !secretOk) return oauthError("invalid_client", 401);
+    const allowed = env.FLOOR_SCOPES.split(" ");
+    const requested = form.get("scope")?.split(" ").filter(Boolean) ?? [];
+    if (!requested.every((s) => allowed.includes(s))) return oauthError("invalid_scope", 400);
+    const scope = (requested.length > 0 ? requested : allowed).join(" ");
+    const { key, kid } = await loadSigningKey(env);
+    const now = Math.floor(Date.now() / 1000);
+    const accessToken = await new SignJWT({ client_id: credentials.clientId, scope, site: env.FLOOR_SITE })
+      .setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid })
+      .setIssuer(url.origin)
+      .setSubject(credentials.clientId)
+      .setAudience(env.AUDIENCE)
+      .setIssuedAt(now)
+      .setExpirationTime(now + LIFETIME_SECONDS)
+      .setJti(crypto.randomUUID())
+      .sign(key);
+    return Response.json(
+      { access_token: accessToken, token_type: "Bearer", expires_in: LIFETIME_SECONDS, scope },
+      { headers: { "Cache-Control": "no-store" } },
+    );
+  },
+} satisfies ExportedHandler<FloorEnv>;
