@@ -1,5 +1,128 @@
+import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
+import { createDb } from "../db/client";
+import { base64url, fromBase64url } from "../lib/crypto";
+import { type ApiEnv, requireAccess } from "./bearer";
+import { type DeviceCursor, insertDevice, listDevices, toResource } from "./devices";
+
+/** A device is a few hundred bytes of JSON. */
+export const API_BODY_LIMIT = 16 * 1024;
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+function apiError(status: 400 | 404 | 413 | 415 | 500, error: string, description: string, extra: object = {}) {
+  return Response.json({ error, error_description: description, ...extra }, { status, headers: NO_STORE });
+}
+
+function encodeCursor(cursor: DeviceCursor): string {
+  return base64url(new TextEncoder().encode(JSON.stringify([cursor.name, cursor.id])));
+}
+
+const cursorValue = z.tuple([z.string(), z.number().int().positive()]);
+
+function decodeCursor(value: string): DeviceCursor | null {
+  try {
+    const parsed = cursorValue.safeParse(JSON.parse(new TextDecoder().decode(fromBase64url(value))));
+    return parsed.success ? { name: parsed.data[0], id: parsed.data[1] } : null;
+  } catch {
+    return null;
+  }
+}
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().max(1024).optional(),
+});
+
+/** Unknown fields are ignored (never stored): zod objects strip them. */
+const newDevice = z.object({
+  name: z
+    .string({ error: "name is required." })
+    .trim()
+    .min(1, "name must not be empty.")
+    .max(100, "name is at most 100 characters."),
+  ip_address: z.union([z.ipv4(), z.ipv6()], { error: "ip_address must be an IPv4 or IPv6 address." }),
+  last_seen: z.iso
+    .datetime({ offset: true, error: "last_seen must be an ISO 8601 date and time, such as 2026-01-31T12:00:00Z." })
+    .optional(),
+});
+
+function validationError(issues: readonly z.core.$ZodIssue[]) {
+  const fields: Record<string, string> = {};
+  for (const issue of issues) {
+    const field = String(issue.path[0] ?? "body");
+    fields[field] ??= issue.message;
+  }
+  return apiError(400, "invalid_request", "The request has invalid fields.", { fields });
+}
+
+const jsonOnly = createMiddleware<ApiEnv>(async (c, next) => {
+  const type = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") return apiError(415, "invalid_request", "Send the device as application/json.");
+  await next();
+});
 
 /** The REST API: /api/v1/sites/{site}/devices (§7). */
-export const apiRoutes = new Hono<AppEnv>();
+export const apiRoutes = new Hono<ApiEnv>()
+  .use("*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  })
+  .get(
+    "/sites/:site/devices",
+    requireAccess("devices:read"),
+    zValidator("query", listQuery, (result) => {
+      if (!result.success) return validationError(result.error.issues);
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      const after = cursor === undefined ? null : decodeCursor(cursor);
+      if (cursor !== undefined && !after)
+        return apiError(400, "invalid_request", "The cursor is not one this API gave out.");
+      const page = await listDevices(createDb(c.env.DB), c.var.access.site.id, limit, after);
+      return c.json({ devices: page.devices.map(toResource), next_cursor: page.next ? encodeCursor(page.next) : null });
+    },
+  )
+  .post(
+    "/sites/:site/devices",
+    requireAccess("devices:write"),
+    jsonOnly,
+    bodyLimit({
+      maxSize: API_BODY_LIMIT,
+      onError: () => apiError(413, "invalid_request", `The body is larger than ${API_BODY_LIMIT} bytes.`),
+    }),
+    zValidator("json", newDevice, (result) => {
+      if (!result.success) return validationError(result.error.issues);
+    }),
+    async (c) => {
+      const input = c.req.valid("json");
+      const row = await insertDevice(
+        createDb(c.env.DB),
+        c.var.access.site.id,
+        {
+          name: input.name,
+          ipAddress: input.ip_address,
+          lastSeenAt: input.last_seen === undefined ? null : Date.parse(input.last_seen),
+        },
+        c.var.access.claims.client_id,
+        c.var.now,
+      );
+      return c.json(toResource(row), 201);
+    },
+  )
+  .all("*", () => apiError(404, "not_found", "There is no API resource at this address."));
+
+apiRoutes.onError((error) => {
+  if (error instanceof HTTPException && error.status === 400) {
+    return apiError(400, "invalid_request", "The body is not valid JSON.");
+  }
+  // §10: a D1 fault answers 5xx and changes nothing.
+  console.error("api", error);
+  return apiError(500, "server_error", "The server could not complete the request.");
+});

@@ -1,5 +1,38 @@
 import { Hono } from "hono";
+import { callerIp } from "../audit/security-events";
 import type { AppEnv } from "../env";
+import { issuerFor, JWKS_PATH, METADATA_PATH, TOKEN_ENDPOINT_PATH } from "./config";
+import { loadSigningKeys } from "./jose";
+import { authorizationServerMetadata } from "./metadata";
+import { handleTokenRequest } from "./token-endpoint";
+
+/** Discovery documents change only with a deployment or a key rotation; caches may keep them this long. */
+const PUBLIC_CACHE = "public, max-age=300";
 
 /** POST /oauth/token, GET /.well-known/jwks.json, GET /.well-known/oauth-authorization-server (§7). */
-export const oauthRoutes = new Hono<AppEnv>();
+export const oauthRoutes = new Hono<AppEnv>()
+  .all(TOKEN_ENDPOINT_PATH, (c) =>
+    handleTokenRequest({
+      request: c.req.raw,
+      env: c.env,
+      now: c.var.now,
+      ip: callerIp(c.req),
+      userAgent: c.req.header("User-Agent") ?? "",
+      issuer: issuerFor(c.env, c.req.url),
+      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+      headers: {},
+      clientIdAsSent: null,
+    }),
+  )
+  .get(JWKS_PATH, async (c) => {
+    const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
+    return c.json(keys.publicJwks, 200, { "Cache-Control": PUBLIC_CACHE });
+  })
+  .get(METADATA_PATH, (c) =>
+    c.json(authorizationServerMetadata(issuerFor(c.env, c.req.url)), 200, { "Cache-Control": PUBLIC_CACHE }),
+  );
+
+oauthRoutes.onError((error, c) => {
+  console.error("oauth", error);
+  return c.json({ error: "server_error" }, 500, { "Cache-Control": "no-store" });
+});

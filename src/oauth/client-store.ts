@@ -1,0 +1,153 @@
+/** A public key registered for private_key_jwt (§9), as the one read returns it. */
+export interface StoredClientKey {
+  id: number;
+  kid: string;
+  alg: "ES256" | "RS256" | "EdDSA";
+  /** The public JWK, JSON text. */
+  publicJwk: string;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+/** A registration as the token endpoint sees it: everything one token request needs, from one D1 read. */
+export interface StoredClient {
+  registrationId: number;
+  clientId: string;
+  name: string;
+  enabled: boolean;
+  scopes: string[];
+  /** Seconds. */
+  accessTokenLifetime: number;
+  expiresAt: number;
+  lastUsedAt: number | null;
+  siteId: number;
+  siteSlug: string;
+  siteRestApiEnabled: boolean;
+  /** HMAC-SHA256 (hex) of every live client secret: not revoked, not expired. */
+  secretHashes: string[];
+  /** Public keys for private_key_jwt; expiry is checked by that method. */
+  keys: StoredClientKey[];
+}
+
+export interface TokenClientLookup {
+  /** Null when no registration has the Client ID. */
+  client: StoredClient | null;
+  /** Throttle blocks other isolates recorded for the current window (see throttle.ts). */
+  ipBlocked: boolean;
+  clientBlocked: boolean;
+}
+
+interface LookupRow {
+  registration_id: number | null;
+  name: string | null;
+  enabled: number | null;
+  scopes: string | null;
+  access_token_lifetime: number | null;
+  expires_at: number | null;
+  last_used_at: number | null;
+  site_id: number | null;
+  site_slug: string | null;
+  rest_api_enabled: number | null;
+  secret_hashes: string | null;
+  client_keys: string | null;
+  ip_blocked: number;
+  client_blocked: number;
+}
+
+/*
+ * §7 hot path budget: one D1 read per token request. The anchor row makes the statement return exactly one row even
+ * for an unknown Client ID, so the throttle markers come back either way; the registration is found through the
+ * unique index on client_id, its live secrets through client_secrets_registration_idx, its public keys through
+ * client_keys_registration_kid_idx, the markers through the primary key of throttle_counters.
+ */
+const LOOKUP_SQL = `
+SELECT
+  r.id AS registration_id, r.name, r.enabled, r.scopes, r.access_token_lifetime, r.expires_at, r.last_used_at,
+  s.id AS site_id, s.slug AS site_slug, s.rest_api_enabled,
+  (SELECT json_group_array(cs.secret_hash) FROM client_secrets cs
+    WHERE cs.registration_id = r.id AND cs.revoked_at IS NULL AND (cs.expires_at IS NULL OR cs.expires_at > ?2)
+  ) AS secret_hashes,
+  (SELECT json_group_array(json_object('id', k.id, 'kid', k.kid, 'alg', k.alg, 'public_jwk', k.public_jwk,
+      'expires_at', k.expires_at, 'last_used_at', k.last_used_at))
+    FROM client_keys k WHERE k.registration_id = r.id
+  ) AS client_keys,
+  EXISTS (SELECT 1 FROM throttle_counters t WHERE t.key = ?3 AND t.window_start = ?5) AS ip_blocked,
+  EXISTS (SELECT 1 FROM throttle_counters t WHERE t.key = ?4 AND t.window_start = ?5) AS client_blocked
+FROM (SELECT 1) AS anchor
+LEFT JOIN app_registrations r ON r.client_id = ?1
+LEFT JOIN sites s ON s.id = r.site_id`;
+
+function parseArray(json: string | null): unknown[] {
+  if (!json) return [];
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value : [];
+}
+
+interface KeyRow {
+  id: number;
+  kid: string;
+  alg: StoredClientKey["alg"];
+  public_jwk: string;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
+function parseKeys(json: string | null): StoredClientKey[] {
+  return (parseArray(json) as KeyRow[]).map((k) => ({
+    id: k.id,
+    kid: k.kid,
+    alg: k.alg,
+    publicJwk: k.public_jwk,
+    expiresAt: k.expires_at,
+    lastUsedAt: k.last_used_at,
+  }));
+}
+
+/**
+ * Loads the registration of `clientId` with its Site and live secret hashes, and whether the caller's IP or the
+ * Client ID is blocked in the current throttle window: one statement, one D1 round trip.
+ */
+export async function lookupTokenClient(
+  d1: D1Database,
+  input: { clientId: string; ipBlockKey: string; clientBlockKey: string; windowStart: number; now: number },
+): Promise<TokenClientLookup> {
+  const row = await d1
+    .prepare(LOOKUP_SQL)
+    .bind(input.clientId, input.now, input.ipBlockKey, input.clientBlockKey, input.windowStart)
+    .first<LookupRow>();
+  if (!row) throw new Error("token client lookup returned no row");
+  const found = row.registration_id !== null && row.site_id !== null;
+  return {
+    ipBlocked: row.ip_blocked === 1,
+    clientBlocked: row.client_blocked === 1,
+    client: found
+      ? {
+          registrationId: row.registration_id as number,
+          clientId: input.clientId,
+          name: row.name ?? "",
+          enabled: row.enabled === 1,
+          scopes: (row.scopes ?? "").split(" ").filter(Boolean),
+          accessTokenLifetime: row.access_token_lifetime ?? 0,
+          expiresAt: row.expires_at ?? 0,
+          lastUsedAt: row.last_used_at,
+          siteId: row.site_id as number,
+          siteSlug: row.site_slug ?? "",
+          siteRestApiEnabled: row.rest_api_enabled === 1,
+          secretHashes: parseArray(row.secret_hashes).filter((h): h is string => typeof h === "string"),
+          keys: parseKeys(row.client_keys),
+        }
+      : null,
+  };
+}
+
+/** Site and name of a registration, for recording a failure that happened before the lookup above. */
+export async function findRegistrationForLog(
+  d1: D1Database,
+  clientId: string,
+): Promise<{ siteId: number; name: string } | null> {
+  const row = await d1
+    .prepare("SELECT site_id, name FROM app_registrations WHERE client_id = ?")
+    .bind(clientId)
+    .first<{ site_id: number; name: string }>();
+  return row ? { siteId: row.site_id, name: row.name } : null;
+}

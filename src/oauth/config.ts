@@ -1,0 +1,15 @@
+import type { Bindings } from "../env";
+
+/** Every scope the REST API knows (§7), in the order they are listed and granted. */
+export const SCOPES = ["devices:read", "devices:write"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const TOKEN_ENDPOINT_PATH = "/oauth/token";
+export const JWKS_PATH = "/.well-known/jwks.json";
+export const METADATA_PATH = "/.well-known/oauth-authorization-server";
+
+/** The issuer identifier (§7): the `ISSUER` variable, or the request's origin when it is empty. No trailing slash. */
+export function issuerFor(env: Pick<Bindings, "ISSUER">, requestUrl: string): string {
+  const configured = env.ISSUER?.trim();
+  return (configured ? configured : new URL(requestUrl).origin).replace(/\/+$/, "");
+}

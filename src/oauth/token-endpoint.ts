@@ -1,0 +1,250 @@
+import type { Bindings } from "../env";
+import { randomToken } from "../lib/crypto";
+import { isExpired } from "../registrations/lifecycle";
+import { parseBasicAuthorization } from "./client-auth/basic-header";
+import { type SelectedClientAuthentication, selectClientAuthentication } from "./client-auth/index";
+import { lookupTokenClient, type StoredClient, type TokenClientLookup } from "./client-store";
+import { SCOPES, type Scope, TOKEN_ENDPOINT_PATH } from "./config";
+import { invalidClient, invalidRequest, NO_STORE_HEADERS, serverError, TokenError, tooManyFailures } from "./errors";
+import { recordTokenFailure } from "./failure-log";
+import { parseTokenForm, type TokenParams } from "./form";
+import { loadSigningKeys, signAccessToken } from "./jose";
+import { needsLastUsedWrite, recordLastUsed } from "./last-used";
+import {
+  blockMarkerKey,
+  countTokenFailure,
+  isBlockedInIsolate,
+  retryAfterSeconds,
+  throttleKeys,
+  throttleWindowStart,
+} from "./throttle";
+
+/** One token request as it passes through the pipeline; each step reads what earlier steps established. */
+export interface TokenExchange {
+  readonly request: Request;
+  readonly env: Bindings;
+  readonly now: number;
+  /** The caller's IP (CF-Connecting-IP) and user agent, for the security log and throttling. */
+  readonly ip: string;
+  readonly userAgent: string;
+  readonly issuer: string;
+  readonly waitUntil: (promise: Promise<unknown>) => void;
+  /** Headers of the answer, success or error. */
+  headers: Record<string, string>;
+  params?: TokenParams;
+  /** The Client ID as sent, as soon as the request names one. */
+  clientIdAsSent: string | null;
+  authentication?: SelectedClientAuthentication;
+  lookup?: TokenClientLookup;
+  client?: StoredClient;
+  scopes?: Scope[];
+  response?: TokenResponse;
+}
+
+/** RFC 6749 §5.1 successful response. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  scope: string;
+}
+
+type TokenStep = (exchange: TokenExchange) => void | Promise<void>;
+
+const need = <T>(value: T | undefined, what: string): T => {
+  if (value === undefined) throw new Error(`token pipeline: ${what} not established`);
+  return value;
+};
+
+/** RFC 6749 §5.1/§5.2: no answer of the token endpoint is ever cached. */
+export const noStore: TokenStep = (x) => {
+  Object.assign(x.headers, NO_STORE_HEADERS);
+};
+
+/** §7: form-encoded POST only, within the size limit; RFC 6749 §3.2: each parameter at most once. */
+export const parseForm: TokenStep = async (x) => {
+  const authorization = parseBasicAuthorization(x.request.headers.get("Authorization"));
+  if (authorization.kind === "credentials") x.clientIdAsSent = authorization.clientId;
+  if (x.request.method !== "POST")
+    throw invalidRequest("The token endpoint accepts POST only.", 405, { Allow: "POST" });
+  const { params, repeated } = await parseTokenForm(x.request);
+  x.clientIdAsSent ??= params.get("client_id") ?? null;
+  if (repeated !== null) throw invalidRequest(`The parameter ${repeated.slice(0, 64)} is repeated.`);
+  x.params = params;
+};
+
+/**
+ * Exactly one client authentication method (§7), checked against the registration found by the endpoint's one D1
+ * read. Unknown Client ID, wrong secret, Site REST API off, disabled and expired registrations all end in the same
+ * 401 invalid_client; only the recorded detail code differs (§8).
+ */
+export const authenticateClient: TokenStep = async (x) => {
+  const params = need(x.params, "params");
+  const authorization = parseBasicAuthorization(x.request.headers.get("Authorization"));
+  const selected = selectClientAuthentication({ params, authorization });
+  x.authentication = selected;
+  x.clientIdAsSent = selected.clientId;
+
+  const keys = throttleKeys(x.ip, selected.clientId);
+  x.lookup = await lookupTokenClient(x.env.DB, {
+    clientId: selected.clientId,
+    ipBlockKey: blockMarkerKey(keys.ip),
+    clientBlockKey: blockMarkerKey(keys.client),
+    windowStart: throttleWindowStart(x.now),
+    now: x.now,
+  });
+  // A blocked IP is refused before its credentials are looked at (§8 throttling).
+  if (x.lookup.ipBlocked || isBlockedInIsolate(keys.ip, x.now)) throw tooManyFailures(retryAfterSeconds(x.now));
+
+  const { method } = selected;
+  const outcome = await method.verify(selected.credentials, x.lookup.client, {
+    env: x.env,
+    now: x.now,
+    issuer: x.issuer,
+    tokenEndpoint: `${x.issuer}${TOKEN_ENDPOINT_PATH}`,
+    waitUntil: x.waitUntil,
+  });
+  const client = x.lookup.client;
+  if (!outcome.ok || !client)
+    throw invalidClient(outcome.ok ? "InvalidIntegration" : outcome.detail, method.usesAuthorizationHeader);
+  if (!client.siteRestApiEnabled) throw invalidClient("FeatureDisabled", method.usesAuthorizationHeader);
+  if (!client.enabled) throw invalidClient("IntegrationBlocked", method.usesAuthorizationHeader);
+  if (isExpired(client, x.now)) throw invalidClient("IntegrationExpired", method.usesAuthorizationHeader);
+  x.client = client;
+};
+
+/** RFC 6749 §4.4.2: grant_type is required and must be client_credentials. */
+export const checkGrantType: TokenStep = (x) => {
+  const grantType = need(x.params, "params").get("grant_type");
+  if (grantType === undefined) throw invalidRequest("grant_type is missing.");
+  if (grantType !== "client_credentials") {
+    throw new TokenError(
+      "unsupported_grant_type",
+      400,
+      "UnsupportedGrantType",
+      "The token endpoint supports grant_type client_credentials only.",
+    );
+  }
+};
+
+/**
+ * RFC 6749 §3.3: the requested scope must be a subset of the registration's scopes; no scope means all of them.
+ * A registration without any scope can get no token (seed: "the integration application has empty scope").
+ */
+export const checkScope: TokenStep = (x) => {
+  const client = need(x.client, "client");
+  const requested = x.params?.get("scope");
+  const allowed = SCOPES.filter((s) => client.scopes.includes(s));
+  const wanted = requested === undefined ? allowed : [...new Set(requested.split(" ").filter(Boolean))];
+  const outside = wanted.filter((s) => !allowed.includes(s as Scope));
+  if (outside.length > 0 || wanted.length === 0) {
+    throw new TokenError(
+      "invalid_scope",
+      400,
+      "ScopeMismatched",
+      wanted.length === 0
+        ? "The registration has no scope to grant."
+        : "The requested scope is not allowed for this client.",
+    );
+  }
+  x.scopes = SCOPES.filter((s) => wanted.includes(s));
+};
+
+/**
+ * RFC 9068 access token. §3: it never outlives its registration, `exp = min(iat + lifetime, expires_at)`. Last used
+ * is recorded after the response (§7).
+ */
+export const issue: TokenStep = async (x) => {
+  const client = need(x.client, "client");
+  const scope = need(x.scopes, "scopes").join(" ");
+  const keys = await loadSigningKeys(x.env.SIGNING_KEYS);
+  const iat = Math.floor(x.now / 1000);
+  const exp = Math.min(iat + client.accessTokenLifetime, Math.floor(client.expiresAt / 1000));
+  if (exp <= iat) throw invalidClient("IntegrationExpired", x.authentication?.method.usesAuthorizationHeader ?? false);
+  const accessToken = await signAccessToken(keys, {
+    iss: x.issuer,
+    sub: client.clientId,
+    aud: x.env.AUDIENCE,
+    client_id: client.clientId,
+    iat,
+    exp,
+    jti: randomToken(16),
+    scope,
+    site: client.siteSlug,
+  });
+  if (needsLastUsedWrite(client, x.now)) {
+    x.waitUntil(
+      recordLastUsed(x.env.DB, client.registrationId, x.ip, x.now).catch((error: unknown) =>
+        console.error("recording last used", error),
+      ),
+    );
+  }
+  x.response = { access_token: accessToken, token_type: "Bearer", expires_in: exp - iat, scope };
+};
+
+/** The token endpoint as an ordered list of small named steps (each may throw a TokenError). */
+export const TOKEN_PIPELINE: readonly TokenStep[] = [
+  noStore,
+  parseForm,
+  authenticateClient,
+  checkGrantType,
+  checkScope,
+  issue,
+];
+
+/** Runs the pipeline and answers: the token, or an RFC 6749 §5.2 error (anything unexpected is server_error). */
+export async function handleTokenRequest(x: TokenExchange): Promise<Response> {
+  try {
+    for (const step of TOKEN_PIPELINE) await step(x);
+    return Response.json(need(x.response, "response"), { status: 200, headers: x.headers });
+  } catch (error) {
+    return answerFailure(x, error);
+  }
+}
+
+function answerFailure(x: TokenExchange, error: unknown): Response {
+  let failure: TokenError;
+  if (error instanceof TokenError) {
+    failure = error;
+  } else {
+    // §10: a D1 (or any) fault answers 5xx, never 401 and never a token.
+    console.error("token endpoint", error);
+    failure = serverError();
+  }
+  if (failure.status < 500 && failure.detail !== "TooManyFailures") failure = throttle(x, failure);
+  if (failure.detail) {
+    x.waitUntil(
+      recordTokenFailure(
+        x.env.DB,
+        {
+          detail: failure.detail,
+          clientId: x.clientIdAsSent,
+          client: x.lookup ? x.lookup.client : undefined,
+          ip: x.ip,
+          userAgent: x.userAgent,
+        },
+        x.now,
+      ).catch((e: unknown) => console.error("recording token failure", e)),
+    );
+  }
+  return Response.json(failure.body(), {
+    status: failure.status,
+    headers: { ...NO_STORE_HEADERS, ...x.headers, ...failure.headers },
+  });
+}
+
+/**
+ * §8 throttling of failures. A blocked IP gets 429 whatever it sends. A blocked Client ID gets 429 only for
+ * attempts that fail anyway: a request with the right secret never reaches here, so the real client keeps working
+ * from another IP while someone floods its Client ID. Any other failure is counted, after the response.
+ */
+function throttle(x: TokenExchange, failure: TokenError): TokenError {
+  const keys = throttleKeys(x.ip, x.authentication?.clientId ?? null);
+  const ipBlocked = x.lookup?.ipBlocked || isBlockedInIsolate(keys.ip, x.now);
+  const clientBlocked = x.lookup?.clientBlocked || isBlockedInIsolate(keys.client, x.now);
+  if (ipBlocked || clientBlocked) return tooManyFailures(retryAfterSeconds(x.now));
+  x.waitUntil(
+    countTokenFailure(x.env, [keys.ip, keys.client], x.now).catch((e: unknown) => console.error("token throttle", e)),
+  );
+  return failure;
+}

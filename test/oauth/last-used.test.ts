@@ -1,0 +1,121 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { MINUTE } from "../../src/lib/time";
+import { recordLastUsed } from "../../src/oauth/last-used";
+import {
+  countingD1,
+  createClient,
+  eventsFor,
+  registrationRow,
+  requestToken,
+  stallingD1,
+  uniqueIp,
+} from "../helpers/oauth";
+
+const isLastUsedUpdate = (sql: string) => /^UPDATE app_registrations SET last_used_at/.test(sql);
+
+describe("Last used (§7)", () => {
+  it("is empty until the first token, then shows its time and caller IP", async () => {
+    const { registration, clientId, clientSecret } = await createClient();
+    expect((await registrationRow(registration.id))?.lastUsedAt).toBeNull();
+    const now = Date.now();
+    const ip = uniqueIp();
+    expect((await requestToken({ clientId, clientSecret, now, ip })).status).toBe(200);
+    const row = await registrationRow(registration.id);
+    expect(row?.lastUsedAt).toBe(now);
+    expect(row?.lastUsedIp).toBe(ip);
+  });
+
+  it("is not touched by failed token requests", async () => {
+    const { registration, clientId } = await createClient();
+    expect((await requestToken({ clientId, clientSecret: "asc_wrong" })).status).toBe(401);
+    expect((await registrationRow(registration.id))?.lastUsedAt).toBeNull();
+  });
+
+  it("coalesces N token requests inside a minute into one D1 write", async () => {
+    const { registration, clientId, clientSecret } = await createClient();
+    const start = Date.now();
+    const { binding, tally } = countingD1();
+    const n = 25;
+    for (let i = 0; i < n; i++) {
+      const res = await requestToken({ clientId, clientSecret, now: start + i * 2000, bindings: { DB: binding } });
+      expect(res.status).toBe(200);
+    }
+    expect(tally.reads).toBe(n);
+    expect(tally.statements.filter(isLastUsedUpdate)).toHaveLength(1);
+    expect(tally.writes).toBe(1);
+    expect(tally.changes).toBe(1);
+    expect((await registrationRow(registration.id))?.lastUsedAt).toBe(start);
+
+    // A minute after the recorded time, the next token moves it on.
+    const later = start + MINUTE + 1;
+    expect((await requestToken({ clientId, clientSecret, now: later, bindings: { DB: binding } })).status).toBe(200);
+    expect(tally.writes).toBe(2);
+    expect((await registrationRow(registration.id))?.lastUsedAt).toBe(later);
+  });
+
+  it("writes at most once a minute even when isolates race: the UPDATE is conditional", async () => {
+    const { registration } = await createClient();
+    const now = Date.now();
+    // Three isolates that all believe the column is stale.
+    const changes = await Promise.all([
+      recordLastUsed(env.DB, registration.id, "192.0.2.1", now),
+      recordLastUsed(env.DB, registration.id, "192.0.2.2", now + 1000),
+      recordLastUsed(env.DB, registration.id, "192.0.2.3", now + 2000),
+    ]);
+    expect(changes.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await recordLastUsed(env.DB, registration.id, "192.0.2.4", now + 59_000)).toBe(0);
+    expect(await recordLastUsed(env.DB, registration.id, "192.0.2.5", now + 61_000)).toBe(1);
+    expect((await registrationRow(registration.id))?.lastUsedIp).toBe("192.0.2.5");
+  });
+
+  it("skips the write when the row read for the request shows a use within the minute", async () => {
+    const { registration, clientId, clientSecret } = await createClient();
+    const now = Date.now();
+    // Another isolate recorded a use 30 seconds ago.
+    await recordLastUsed(env.DB, registration.id, "192.0.2.9", now - 30_000);
+    const { binding, tally } = countingD1();
+    // This isolate has not written for this registration; the one read says the column is fresh.
+    expect((await requestToken({ clientId, clientSecret, now, bindings: { DB: binding } })).status).toBe(200);
+    expect(tally).toMatchObject({ reads: 1, writes: 0 });
+  });
+
+  it("never delays the answer: the token is sent while the write is still pending", async () => {
+    const { registration, clientId, clientSecret } = await createClient();
+    const DB = stallingD1(/^UPDATE app_registrations/);
+    const res = await requestToken({ clientId, clientSecret, bindings: { DB }, settle: false });
+    expect(res.status).toBe(200);
+    expect((await res.json()) as object).toHaveProperty("access_token");
+    expect((await registrationRow(registration.id))?.lastUsedAt).toBeNull();
+  });
+});
+
+describe("the D1 budget of a token request (§7)", () => {
+  it("reads once for a token, for a wrong secret and for an unknown Client ID", async () => {
+    const { clientId, clientSecret } = await createClient();
+    const success = countingD1();
+    await requestToken({ clientId, clientSecret, bindings: { DB: success.binding } });
+    expect(success.tally.reads).toBe(1);
+    expect(success.tally.statements[0]).toMatch(/FROM \(SELECT 1\) AS anchor LEFT JOIN app_registrations/);
+
+    const wrong = countingD1();
+    await requestToken({ clientId, clientSecret: "asc_wrong", bindings: { DB: wrong.binding } });
+    expect(wrong.tally.reads).toBe(1);
+    // The failure itself is one coalescing upsert in the security log, written after the answer.
+    expect(wrong.tally.statements.filter((s) => /insert into "security_events"/.test(s))).toHaveLength(1);
+
+    const unknown = countingD1();
+    const stranger = crypto.randomUUID();
+    await requestToken({ clientId: stranger, clientSecret, bindings: { DB: unknown.binding } });
+    expect(unknown.tally.reads).toBe(1);
+    expect((await eventsFor(stranger)).map((e) => [e.detailCode, e.siteId])).toEqual([["InvalidIntegration", null]]);
+  });
+
+  it("answers a failure without waiting for the security log write", async () => {
+    const { clientId } = await createClient();
+    const DB = stallingD1(/security_events/);
+    const res = await requestToken({ clientId, clientSecret: "asc_wrong", bindings: { DB }, settle: false });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: "invalid_client" });
+  });
+});
