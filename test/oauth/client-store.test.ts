@@ -16,16 +16,14 @@ describe("the token endpoint's one read", () => {
       .insert(clientSecrets)
       .values({ registrationId: registration.id, secretHash: "ab".repeat(32), createdAt: now, revokedAt: now });
     const jwk = JSON.stringify({ kty: "EC", crv: "P-256", x: "x", y: "y" });
-    await db()
-      .insert(clientKeys)
-      .values({
-        registrationId: registration.id,
-        kid: "k1",
-        alg: "ES256",
-        publicJwk: jwk,
-        fingerprint: "f",
-        createdAt: now,
-      });
+    await db().insert(clientKeys).values({
+      registrationId: registration.id,
+      kid: "k1",
+      alg: "ES256",
+      publicJwk: jwk,
+      fingerprint: "f",
+      createdAt: now,
+    });
     await db()
       .insert(throttleCounters)
       .values({ key: `marker-${clientId}`, windowStart: 60_000, count: 1 });
