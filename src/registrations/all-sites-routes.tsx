@@ -1,7 +1,17 @@
-import { Hono } from "hono";
+import type { Context } from "hono";
 import type { AppEnv } from "../env";
+import { gridRoutes } from "./grid-routes";
 
-/** The all-Sites registrations grid with a Site column (Global Administrator, §4). */
-export const allSitesRegistrationRoutes = new Hono<AppEnv>().get("/", (c) =>
-  c.render(<h1>All registrations</h1>, { title: "All registrations" }),
-);
+/**
+ * The all-Sites registrations grid with a Site column (Global Administrator, §4), mounted behind
+ * requireGlobalAdmin. Each row links to the registration's page in its own Site; times show in each Site's zone.
+ */
+export const allSitesRegistrationRoutes = gridRoutes("all", (c: Context<AppEnv>) => ({
+  source: { scope: "all" },
+  base: "/admin/registrations",
+  title: "All registrations",
+  heading: "All App registrations",
+  breadcrumbs: [{ label: "All registrations" }],
+  intro: "Every Site's App registrations. Dates and times show in each Site's time zone.",
+  sites: c.var.reachableSites.map((s) => ({ slug: s.slug, name: s.name })),
+}));

@@ -1,4 +1,5 @@
 import { eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { appRegistrations, clientSecrets } from "../db/schema";
 import { startOfDayInZone } from "../lib/time";
@@ -20,9 +21,16 @@ export interface NewRegistration {
 
 /**
  * Creates a registration and its first client secret in one D1 batch. Returns the row and the plaintext secret,
- * which exists only in this return value: only its keyed hash is stored (§2).
+ * which exists only in this return value: only its keyed hash is stored (§2). `alongside` adds statements that
+ * belong to the same change (such as its audit event) to the same batch; they find the new row by its Client ID.
  */
-export async function insertRegistrationWithSecret(db: Db, pepper: string, input: NewRegistration, now: number) {
+export async function insertRegistrationWithSecret(
+  db: Db,
+  pepper: string,
+  input: NewRegistration,
+  now: number,
+  alongside: (clientId: string) => BatchItem<"sqlite">[] = () => [],
+) {
   const clientId = generateClientId();
   const clientSecret = generateClientSecret();
   const secretHash = await hashClientSecret(pepper, clientSecret);
@@ -58,6 +66,7 @@ export async function insertRegistrationWithSecret(db: Db, pepper: string, input
         .from(appRegistrations)
         .where(eq(appRegistrations.clientId, clientId)),
     ),
+    ...alongside(clientId),
   ]);
   const registration = inserted[0];
   if (!registration) throw new Error("registration insert returned no row");

@@ -1,15 +1,383 @@
-import { Hono } from "hono";
+import { zValidator } from "@hono/zod-validator";
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
+import type { Crumb } from "../../views/layout";
+import { RegistrationForm } from "../../views/registrations/form";
+import { AuditTrail, DeleteConfirmPage, RegistrationPage, StatusSection } from "../../views/registrations/page";
+import { SecretOncePage } from "../../views/registrations/secret";
 import { siteCrumbs } from "../../views/shell/pages";
+import { loadRegistrationAuditTrail } from "../audit/admin-audit";
+import { createDb } from "../db/client";
+import type { AppRegistration, Site } from "../db/schema";
 import type { AppEnv } from "../env";
+import { addCalendarDays, calendarDateInZone } from "../lib/time";
+import { gridRoutes } from "./grid-routes";
+import { adminPageHeaders, appContext, wantsFragment } from "./http";
+import {
+  createRegistration,
+  deleteRegistration,
+  editableFields,
+  expirationRules,
+  findRegistration,
+  registrationVersion,
+  setRegistrationEnabled,
+  updateRegistration,
+} from "./service";
+import {
+  checkExpirationDate,
+  DEFAULT_LIFETIME_MINUTES,
+  DEFAULT_SCOPES,
+  type FieldErrors,
+  fieldErrorsFrom,
+  formValuesFromRaw,
+  type RegistrationFormInput,
+  type RegistrationFormValues,
+  registrationEditForm,
+  registrationForm,
+} from "./validation";
 
-/** App registrations catalog (Admin Center › Site Settings › IAM › App registrations). */
-export const registrationRoutes = new Hono<AppEnv>().get("/", (c) => {
-  const { site } = c.var.siteContext;
-  return c.render(
-    <section>
-      <h1>App registrations</h1>
-      <p class="muted">The catalog of {site.name} appears here.</p>
-    </section>,
-    { title: `App registrations · ${site.name}`, breadcrumbs: siteCrumbs(site, "iam", { label: "App registrations" }) },
-  );
+/** `/sites/:site/settings/iam/app-registrations` of the request's Site. */
+export const catalogPath = (site: Pick<Site, "slug">) => `/sites/${site.slug}/settings/iam/app-registrations`;
+
+function catalogCrumbs(site: Site, leaf?: Crumb): Crumb[] {
+  const crumbs = siteCrumbs(site, "iam", { label: "App registrations", href: catalogPath(site) });
+  return leaf ? [...crumbs, leaf] : crumbs;
+}
+
+function session(c: Context<AppEnv>) {
+  const s = c.var.session;
+  if (!s) throw new HTTPException(401);
+  return s;
+}
+
+const actorOf = (c: Context<AppEnv>) => {
+  const { user } = session(c);
+  return { id: user.id, email: user.email };
+};
+
+const NOT_FOUND = "There is no such App registration in this Site.";
+
+/** A registration id in the path: digits, within range. Anything else (or another Site's id) is a 404 (§10). */
+const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+const validId = zValidator("param", idParam, (result) => {
+  if (!result.success) throw new HTTPException(404, { message: NOT_FOUND });
 });
+
+async function loadOwned(c: Context<AppEnv>, id: number): Promise<AppRegistration> {
+  const { site } = c.var.siteContext;
+  const registration = await findRegistration(createDb(c.env.DB), site.id, id);
+  if (!registration) throw new HTTPException(404, { message: NOT_FOUND });
+  return registration;
+}
+
+function dateLimits(site: Site, now: number) {
+  const today = calendarDateInZone(now, site.timeZone);
+  return { minDate: addCalendarDays(today, 1), maxDate: addCalendarDays(today, site.maxRegistrationDays) };
+}
+
+function valuesOf(input: RegistrationFormInput): RegistrationFormValues {
+  return { ...input, lifetimeMinutes: String(input.lifetimeMinutes) };
+}
+
+function valuesOfRow(reg: AppRegistration): RegistrationFormValues {
+  const fields = editableFields(reg);
+  return {
+    name: fields.name,
+    description: fields.description,
+    expirationDate: fields.expirationDate,
+    enabled: fields.enabled,
+    scopes: fields.scopes,
+    lifetimeMinutes: String(Math.round(fields.accessTokenLifetime / 60)),
+  };
+}
+
+/** Every problem of a refused form: format and range (zod) plus the Site-and-clock rule for the date. */
+function allErrors(
+  error: z.core.$ZodError,
+  raw: Record<string, unknown>,
+  site: Site,
+  now: number,
+  unchangedDate?: string,
+): FieldErrors {
+  const errors = fieldErrorsFrom(error);
+  if (!errors.expirationDate && typeof raw.expirationDate === "string") {
+    const dateError = checkExpirationDate(raw.expirationDate.trim(), expirationRules(site, now, unchangedDate));
+    if (dateError) errors.expirationDate = dateError;
+  }
+  return errors;
+}
+
+function renderCreateForm(c: Context<AppEnv>, values: RegistrationFormValues, errors: FieldErrors, status: 200 | 422) {
+  const { site } = c.var.siteContext;
+  adminPageHeaders(c);
+  c.status(status);
+  return c.render(
+    <section class="registration-create">
+      <h1>New App registration</h1>
+      <p class="muted">
+        {site.name}: the Client ID and Client secret are shown once after saving. Have a place to store the secret.
+      </p>
+      <RegistrationForm
+        mode="create"
+        action={`${catalogPath(site)}/new`}
+        cancelHref={catalogPath(site)}
+        csrfToken={session(c).csrfToken}
+        values={values}
+        errors={errors}
+        timeZone={site.timeZone}
+        {...dateLimits(site, c.var.now)}
+      />
+    </section>,
+    { title: `New App registration · ${site.name}`, breadcrumbs: catalogCrumbs(site, { label: "New registration" }) },
+  );
+}
+
+function renderEditForm(
+  c: Context<AppEnv>,
+  registration: AppRegistration,
+  values: RegistrationFormValues,
+  errors: FieldErrors,
+  version: string,
+  status: 200 | 409 | 422,
+) {
+  const { site } = c.var.siteContext;
+  const page = `${catalogPath(site)}/${registration.id}`;
+  adminPageHeaders(c);
+  c.status(status);
+  return c.render(
+    <section class="registration-edit">
+      <h1>Edit “{registration.name}”</h1>
+      <p class="muted">
+        Client ID <code>{registration.clientId}</code>. Moving the Expiration date forward renews the registration: the
+        Client ID and the Client secret stay the same.
+      </p>
+      <RegistrationForm
+        mode="edit"
+        action={`${page}/edit`}
+        cancelHref={page}
+        csrfToken={session(c).csrfToken}
+        values={values}
+        errors={errors}
+        version={version}
+        timeZone={site.timeZone}
+        {...dateLimits(site, c.var.now)}
+      />
+    </section>,
+    {
+      title: `Edit ${registration.name} · ${site.name}`,
+      breadcrumbs: catalogCrumbs(site, { label: registration.name, href: page }).concat({ label: "Edit" }),
+    },
+  );
+}
+
+const PAGE_NOTICES: Record<string, string> = {
+  saved: "Changes saved.",
+  unchanged: "Nothing to save: the values were already these.",
+  enabled: "Enabled: the registration accepts token requests again.",
+  disabled: "Disabled: token requests with this Client ID fail until it is enabled again.",
+};
+
+const enabledForm = z.object({ enabled: z.enum(["true", "false"], { error: "Send enabled=true or enabled=false." }) });
+
+const placeSiteGrid = (c: Context<AppEnv>) => {
+  const { site } = c.var.siteContext;
+  return {
+    source: { scope: "site" as const, site },
+    base: catalogPath(site),
+    title: `App registrations · ${site.name}`,
+    heading: "App registrations",
+    breadcrumbs: catalogCrumbs(site),
+    intro: `${site.name} · dates and times in ${site.timeZone}`,
+    newHref: `${catalogPath(site)}/new`,
+    timeZone: site.timeZone,
+  };
+};
+
+/**
+ * App registrations catalog (Admin Center › Site Settings › IAM › App registrations, §4). Mounted behind
+ * requireSite("admin"): Site Users never get here (403); every lookup below also filters by the Site's id, so an id
+ * of another Site is a 404 (§10).
+ */
+export const registrationRoutes = new Hono<AppEnv>()
+  .route("/", gridRoutes("site", placeSiteGrid))
+  .get("/new", (c) =>
+    renderCreateForm(
+      c,
+      {
+        name: "",
+        description: "",
+        expirationDate: "",
+        enabled: true,
+        scopes: [...DEFAULT_SCOPES],
+        lifetimeMinutes: String(DEFAULT_LIFETIME_MINUTES),
+      },
+      {},
+      200,
+    ),
+  )
+  .post(
+    "/new",
+    zValidator("form", registrationForm, (result, hookContext) => {
+      const c = appContext(hookContext);
+      if (!result.success) {
+        const { site } = c.var.siteContext;
+        const errors = allErrors(result.error, result.data, site, c.var.now);
+        return renderCreateForm(c, formValuesFromRaw(result.data), errors, 422);
+      }
+    }),
+    async (c) => {
+      const { site } = c.var.siteContext;
+      const input = c.req.valid("form");
+      const db = createDb(c.env.DB);
+      const created = await createRegistration(db, c.env.SECRET_PEPPER, { site, actor: actorOf(c), input }, c.var.now);
+      if (!created.ok) return renderCreateForm(c, valuesOf(input), created.errors, 422);
+      // §4: the secret page answers this POST itself: no redirect carries the secret, and nothing stores it.
+      adminPageHeaders(c);
+      c.header("Pragma", "no-cache");
+      c.status(201);
+      const page = `${catalogPath(site)}/${created.registration.id}`;
+      return c.render(
+        <SecretOncePage
+          registration={created.registration}
+          clientSecret={created.clientSecret}
+          registrationHref={page}
+          gridHref={catalogPath(site)}
+        />,
+        { title: `Registration created · ${site.name}`, breadcrumbs: catalogCrumbs(site, { label: "Created" }) },
+      );
+    },
+  )
+  .get("/:id{[0-9]+}", validId, async (c) => {
+    const { site } = c.var.siteContext;
+    const registration = await loadOwned(c, c.req.valid("param").id);
+    const audit = await loadRegistrationAuditTrail(createDb(c.env.DB), site.id, registration.id);
+    adminPageHeaders(c);
+    return c.render(
+      <RegistrationPage
+        site={site}
+        registration={registration}
+        base={catalogPath(site)}
+        csrfToken={session(c).csrfToken}
+        now={c.var.now}
+        audit={audit}
+        notice={PAGE_NOTICES[c.req.query("notice") ?? ""]}
+      />,
+      { title: `${registration.name} · ${site.name}`, breadcrumbs: catalogCrumbs(site, { label: registration.name }) },
+    );
+  })
+  .get("/:id{[0-9]+}/edit", validId, async (c) => {
+    const registration = await loadOwned(c, c.req.valid("param").id);
+    return renderEditForm(c, registration, valuesOfRow(registration), {}, await registrationVersion(registration), 200);
+  })
+  .post(
+    "/:id{[0-9]+}/edit",
+    validId,
+    zValidator("form", registrationEditForm, async (result, hookContext) => {
+      const c = appContext(hookContext);
+      if (!result.success) {
+        const { site } = c.var.siteContext;
+        const registration = await loadOwned(c, Number(c.req.param("id")));
+        const errors = allErrors(result.error, result.data, site, c.var.now, registration.expirationDate);
+        const sent = typeof result.data.version === "string" ? result.data.version : "";
+        const version = /^[0-9a-f]{16}$/.test(sent) ? sent : await registrationVersion(registration);
+        return renderEditForm(c, registration, formValuesFromRaw(result.data), errors, version, 422);
+      }
+    }),
+    async (c) => {
+      const { site } = c.var.siteContext;
+      const { id } = c.req.valid("param");
+      const { version, ...input } = c.req.valid("form");
+      const db = createDb(c.env.DB);
+      const result = await updateRegistration(db, { site, actor: actorOf(c), id, version, input }, c.var.now);
+      const page = `${catalogPath(site)}/${id}`;
+      switch (result.kind) {
+        case "not_found":
+          throw new HTTPException(404, { message: NOT_FOUND });
+        case "invalid": {
+          const registration = await loadOwned(c, id);
+          return renderEditForm(c, registration, valuesOf(input), result.errors, version, 422);
+        }
+        case "conflict":
+          return renderEditForm(
+            c,
+            result.current,
+            valuesOf(input),
+            {
+              form: "Someone changed this registration after you opened this form (see its audit trail). Check the values below and save again.",
+            },
+            await registrationVersion(result.current),
+            409,
+          );
+        case "unchanged":
+          return c.redirect(`${page}?notice=unchanged`, 303);
+        case "updated":
+          return c.redirect(`${page}?notice=saved`, 303);
+      }
+    },
+  )
+  .post(
+    "/:id{[0-9]+}/enabled",
+    validId,
+    zValidator("form", enabledForm, (result) => {
+      if (!result.success) throw new HTTPException(400, { message: "Send enabled=true or enabled=false." });
+    }),
+    async (c) => {
+      const { site } = c.var.siteContext;
+      const { id } = c.req.valid("param");
+      const enabled = c.req.valid("form").enabled === "true";
+      const db = createDb(c.env.DB);
+      const result = await setRegistrationEnabled(db, { site, actor: actorOf(c), id, enabled }, c.var.now);
+      if (result.kind === "not_found") throw new HTTPException(404, { message: NOT_FOUND });
+      if (!wantsFragment(c)) {
+        const notice = result.kind === "changed" ? (enabled ? "enabled" : "disabled") : "unchanged";
+        return c.redirect(`${catalogPath(site)}/${id}?notice=${notice}`, 303);
+      }
+      // htmx: the status section in place, and the audit trail (out of band) with the new entry.
+      const audit = await loadRegistrationAuditTrail(db, site.id, id);
+      adminPageHeaders(c);
+      return c.html(
+        <>
+          <StatusSection
+            site={site}
+            registration={result.registration}
+            base={catalogPath(site)}
+            csrfToken={session(c).csrfToken}
+            now={c.var.now}
+          />
+          <AuditTrail entries={audit} timeZone={site.timeZone} oob />
+        </>,
+      );
+    },
+  )
+  .get("/:id{[0-9]+}/delete", validId, async (c) => {
+    const { site } = c.var.siteContext;
+    const registration = await loadOwned(c, c.req.valid("param").id);
+    const page = `${catalogPath(site)}/${registration.id}`;
+    adminPageHeaders(c);
+    return c.render(
+      <DeleteConfirmPage
+        registration={registration}
+        action={`${page}/delete`}
+        cancelHref={page}
+        csrfToken={session(c).csrfToken}
+      />,
+      {
+        title: `Delete ${registration.name} · ${site.name}`,
+        breadcrumbs: catalogCrumbs(site, { label: registration.name, href: page }).concat({ label: "Delete" }),
+      },
+    );
+  })
+  .post("/:id{[0-9]+}/delete", validId, async (c) => {
+    const { site } = c.var.siteContext;
+    const db = createDb(c.env.DB);
+    const result = await deleteRegistration(db, { site, actor: actorOf(c), id: c.req.valid("param").id }, c.var.now);
+    if (result.kind === "not_found") throw new HTTPException(404, { message: NOT_FOUND });
+    const target = `${catalogPath(site)}?notice=deleted`;
+    if (c.req.header("HX-Request") === "true") {
+      // fetch() would follow a 303 and swap the grid into the page; htmx navigates on HX-Redirect instead.
+      c.header("HX-Redirect", target);
+      return c.body(null, 204);
+    }
+    return c.redirect(target, 303);
+  });

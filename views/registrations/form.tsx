@@ -1,0 +1,188 @@
+import {
+  DESCRIPTION_MAX,
+  type FieldErrors,
+  LIFETIME_MAX_MINUTES,
+  LIFETIME_MIN_MINUTES,
+  NAME_MAX,
+  REGISTRATION_SCOPES,
+  type RegistrationFormValues,
+} from "../../src/registrations/validation";
+
+export interface RegistrationFormProps {
+  mode: "create" | "edit";
+  action: string;
+  cancelHref: string;
+  csrfToken: string;
+  values: RegistrationFormValues;
+  errors: FieldErrors;
+  /** Edit: the version of the values the form was opened with. */
+  version?: string;
+  timeZone: string;
+  /** First and last allowed Expiration dates (browser hints; the server checks again). */
+  minDate: string;
+  maxDate: string;
+}
+
+const FIELD_ORDER = ["name", "description", "expirationDate", "enabled", "scopes", "lifetimeMinutes"] as const;
+const FIELD_LABELS: Record<(typeof FIELD_ORDER)[number], string> = {
+  name: "Name",
+  description: "Description",
+  expirationDate: "Expiration date",
+  enabled: "Enabled",
+  scopes: "Scopes",
+  lifetimeMinutes: "Access token lifetime",
+};
+const FIELD_IDS: Record<(typeof FIELD_ORDER)[number], string> = {
+  name: "name",
+  description: "description",
+  expirationDate: "expiration-date",
+  enabled: "enabled",
+  scopes: "scope-devices-read",
+  lifetimeMinutes: "lifetime-minutes",
+};
+
+function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <p class="field-error" id={`${id}-error`}>
+      {message}
+    </p>
+  );
+}
+
+/** Error attributes for an input: marked invalid and described by its message. */
+function invalid(id: string, message: string | undefined) {
+  return message ? { "aria-invalid": "true", "aria-describedby": `${id}-error` } : {};
+}
+
+/**
+ * The create and edit form of §4. After an error it shows what was typed, each message next to its field, and a
+ * summary at the top linking to the fields.
+ */
+export function RegistrationForm(props: RegistrationFormProps) {
+  const { values, errors } = props;
+  const problems = FIELD_ORDER.filter((f) => errors[f]);
+  return (
+    <form method="post" action={props.action} class="stacked registration-form">
+      {errors.form || problems.length > 0 ? (
+        <div class="form-error" role="alert">
+          {errors.form ? <p>{errors.form}</p> : null}
+          {problems.length > 0 ? (
+            <>
+              <p>Check these fields:</p>
+              <ul>
+                {problems.map((f) => (
+                  <li>
+                    <a href={`#${FIELD_IDS[f]}`}>
+                      {FIELD_LABELS[f]}: {errors[f]}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
+        </div>
+      ) : null}
+      <input type="hidden" name="_csrf" value={props.csrfToken} />
+      {props.version ? <input type="hidden" name="version" value={props.version} /> : null}
+
+      <label for="name">Name</label>
+      <input
+        id="name"
+        name="name"
+        required
+        maxlength={NAME_MAX}
+        autocomplete="off"
+        value={values.name}
+        {...invalid("name", errors.name)}
+      />
+      <FieldError id="name" message={errors.name} />
+      <p class="hint">Identifies the consumer in the grid and in audit logs, e.g. “Backup script — nightly”.</p>
+
+      <label for="description">
+        Description <span class="muted">(optional)</span>
+      </label>
+      <textarea
+        id="description"
+        name="description"
+        rows={3}
+        maxlength={DESCRIPTION_MAX}
+        {...invalid("description", errors.description)}
+      >
+        {values.description}
+      </textarea>
+      <FieldError id="description" message={errors.description} />
+
+      <label for="expiration-date">Expiration date</label>
+      <input
+        id="expiration-date"
+        name="expirationDate"
+        type="date"
+        required
+        min={props.mode === "create" ? props.minDate : undefined}
+        max={props.maxDate}
+        value={values.expirationDate}
+        {...invalid("expiration-date", errors.expirationDate)}
+      />
+      <FieldError id="expiration-date" message={errors.expirationDate} />
+      <p class="hint">
+        Token requests stop at 00:00 of this date ({props.timeZone}). Notifications go out 30 and 7 days before.
+      </p>
+
+      <label class="check" for="enabled">
+        <input
+          id="enabled"
+          name="enabled"
+          type="checkbox"
+          value="on"
+          checked={values.enabled}
+          {...invalid("enabled", errors.enabled)}
+        />{" "}
+        Enabled
+      </label>
+      <FieldError id="enabled" message={errors.enabled} />
+      <p class="hint">When off, the Client secret cannot be exchanged for a token.</p>
+
+      <fieldset {...invalid("scopes", errors.scopes)}>
+        <legend>Scopes</legend>
+        {REGISTRATION_SCOPES.map((scope) => (
+          <label class="check" for={`scope-${scope.replace(":", "-")}`}>
+            <input
+              id={`scope-${scope.replace(":", "-")}`}
+              name="scopes"
+              type="checkbox"
+              value={scope}
+              checked={values.scopes.includes(scope)}
+            />{" "}
+            <code>{scope}</code>
+          </label>
+        ))}
+      </fieldset>
+      <FieldError id="scopes" message={errors.scopes} />
+
+      <label for="lifetime-minutes">Access token lifetime (minutes)</label>
+      <input
+        id="lifetime-minutes"
+        name="lifetimeMinutes"
+        type="number"
+        required
+        min={LIFETIME_MIN_MINUTES}
+        max={LIFETIME_MAX_MINUTES}
+        step={1}
+        value={values.lifetimeMinutes}
+        {...invalid("lifetime-minutes", errors.lifetimeMinutes)}
+      />
+      <FieldError id="lifetime-minutes" message={errors.lifetimeMinutes} />
+      <p class="hint">
+        From {LIFETIME_MIN_MINUTES} minutes to 2 hours. A token never outlives the registration's expiration.
+      </p>
+
+      <div class="form-actions">
+        <button type="submit" class="primary">
+          {props.mode === "create" ? "Save" : "Save changes"}
+        </button>
+        <a href={props.cancelHref}>Cancel</a>
+      </div>
+    </form>
+  );
+}
