@@ -43,10 +43,11 @@ export async function requeueStuckDeliveries(
   if (upTo <= since) return { requeued: 0, rowsRead, done: true };
   const stuck = await d1
     .prepare(
+      // CROSS JOIN pins the join order: Sites, then their notices in the band, then those notices' deliveries.
       `SELECT d.id FROM sites s
-         JOIN notifications n ON n.site_id = s.id AND n.fired_at > ?1 AND n.fired_at <= ?2
-         JOIN notification_deliveries d ON d.notification_id = n.id
-       WHERE d.state = 'queued' ORDER BY d.id LIMIT ?3`,
+         CROSS JOIN notifications n ON n.site_id = s.id AND n.fired_at > ?1 AND n.fired_at <= ?2
+         CROSS JOIN notification_deliveries d ON d.notification_id = n.id
+       WHERE d.state = 'queued' LIMIT ?3`,
     )
     .bind(since, upTo, REQUEUE_LIMIT + 1)
     .all<{ id: number }>();

@@ -87,13 +87,22 @@ export async function deliverMessages(
       body,
     })),
   );
+  // The test harness's result lists retried messages without their delay, so the options are read off the calls.
+  const delays = new Map<string, number | undefined>();
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (options?: QueueRetryOptions) => {
+      delays.set(message.id, options?.delaySeconds);
+      retry(options);
+    };
+  }
   const ctx = createExecutionContext();
   await handleQueue(batch, bindings, ctx);
   const result = await getQueueResult(batch, ctx);
   const ids = batch.messages.map((m) => m.id);
   return {
     acked: result.explicitAcks.map((id) => ids.indexOf(id)),
-    retried: result.retryMessages.map((r) => ({ index: ids.indexOf(r.msgId), delaySeconds: r.delaySeconds })),
+    retried: result.retryMessages.map((r) => ({ index: ids.indexOf(r.msgId), delaySeconds: delays.get(r.msgId) })),
   };
 }
 
