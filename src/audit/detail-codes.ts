@@ -138,7 +138,8 @@ const SERVICE_AUTH: Record<string, Entry> = {
   },
   InvalidTokenType: {
     answer: INVALID_CLIENT,
-    explanation: "An access token (typ at+jwt) was presented as a client assertion.",
+    explanation:
+      "What was sent as a client assertion is another kind of token: its typ names one (such as at+jwt), or it is an access token issued by AlloyScan.",
     fix: "Send a client assertion signed with the registration's private key; access tokens only go to the REST API.",
   },
 };
@@ -175,6 +176,12 @@ const API_ACCESS: Record<string, Entry> = {
     answer: "403 insufficient_scope",
     explanation: "The access token lacks the scope the endpoint needs (for example devices:write to create a device).",
     fix: "Tick the scope on the registration, then request a new token that includes it.",
+  },
+  FeatureDisabled: {
+    answer: "403 access_denied",
+    explanation:
+      "REST API enabled is turned off for the Site, so its API refuses every access token, even one issued before.",
+    fix: "A Global Administrator turns REST API enabled back on in the Site's settings (Sites).",
   },
   SiteMismatch: {
     answer: "403",

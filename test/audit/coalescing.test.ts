@@ -3,9 +3,8 @@ import { recordSecurityEvent } from "../../src/audit/security-events";
 import { SIGN_IN_MAX_FAILURES_PER_ACCOUNT } from "../../src/auth/throttle";
 import { MINUTE } from "../../src/lib/time";
 import { createSite, createUser, db, signIn, unique } from "../helpers/app";
+import { createClient, requestToken, uniqueIp } from "../helpers/oauth";
 import { postSignIn, rowsForClient, T0, tableRows } from "./helpers";
-
-const uniqueIp = () => `2001:db8:${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}::9`;
 
 describe("coalescing identical failures (§8)", () => {
   it("turns a burst of 200 concurrent identical failures into one row with count 200", async () => {
@@ -96,4 +95,53 @@ describe("coalescing identical failures (§8)", () => {
     expect(shown[1]).toMatch(/ 5$/);
     expect(html).toContain("2 rows · 200 failures");
   }, 60_000);
+
+  it("200 wrong-secret token requests from one IP within a minute are two rows with counts adding up to 200", async () => {
+    // The real clock (the registration is created relative to it), pinned for the whole burst: one minute.
+    const now = Date.now();
+    const client = await createClient({ now });
+    const ip = uniqueIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const res = await requestToken({
+        clientId: client.clientId,
+        clientSecret: "asc_wrong",
+        ip,
+        now,
+        userAgent: "cron/1",
+      });
+      statuses.push(res.status);
+    }
+    // The endpoint throttles the Client ID and the IP after a budget of failures (per the rate-limit binding's
+    // window), so the burst is InvalidSecret failures followed by TooManyFailures refusals, never a third kind.
+    const refused = statuses.filter((s) => s === 401).length;
+    const throttled = statuses.filter((s) => s === 429).length;
+    expect(refused + throttled).toBe(200);
+    expect(refused).toBeGreaterThan(0);
+    expect(throttled).toBeGreaterThan(0);
+    expect(statuses.indexOf(429)).toBe(refused);
+    const rows = await rowsForClient(client.clientId);
+    expect(rows.map((r) => [r.detailCode, r.count, r.ip, r.siteId, r.firstAt, r.lastAt]).sort()).toEqual(
+      [
+        ["InvalidSecret", refused, ip, client.site.id, now, now],
+        ["TooManyFailures", throttled, ip, client.site.id, now, now],
+      ].sort(),
+    );
+
+    const admin = await signIn((await createUser({ sites: [[client.site.id, "site_admin"]] })).email, undefined, now);
+    const html = await (
+      await admin.get(`/sites/${client.site.slug}/settings/security-log?client=${client.clientId}`, { now })
+    ).text();
+    expect(html).toContain("2 rows · 200 failures");
+    expect(
+      tableRows(html)
+        .map((r) => /(InvalidSecret|TooManyFailures).* (\d+)$/.exec(r)?.slice(1))
+        .sort(),
+    ).toEqual(
+      [
+        ["InvalidSecret", String(refused)],
+        ["TooManyFailures", String(throttled)],
+      ].sort(),
+    );
+  }, 120_000);
 });

@@ -6,7 +6,10 @@ import { MINUTE } from "../../src/lib/time";
 import { createUser, PASSWORD, signIn, unique } from "../helpers/app";
 import { escapeHtml, postSignIn, T0, tableRows } from "./helpers";
 
-/** The §8 table, as the specification states it. */
+/**
+ * The §8 table, as the specification states it, plus FeatureDisabled under API access denied: the REST API also
+ * refuses the calls of a Site whose REST API is off (§2), which §8 lists for the token endpoint only.
+ */
 const SPEC: Record<SecurityEventType, string[]> = {
   service_auth_failed: [
     "InvalidIntegration",
@@ -37,6 +40,7 @@ const SPEC: Record<SecurityEventType, string[]> = {
     "InvalidTokenType",
     "InvalidScope",
     "ScopeMismatched",
+    "FeatureDisabled",
     "SiteMismatch",
   ],
   admin_sign_in_failed: ["InvalidCredentials", "UserDisabled", "TooManyFailures"],

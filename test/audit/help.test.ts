@@ -50,7 +50,7 @@ describe("troubleshooting help (seed 000 in the product)", () => {
     for (const link of new Set(logLinks)) {
       expect((await browser.get(link, { now: T0 })).status, link).toBe(200);
     }
-  });
+  }, 30_000);
 
   it("lists every detail code with its problem and resolution", async () => {
     const { site, browser } = await siteAdmin();
@@ -96,5 +96,5 @@ describe("troubleshooting help (seed 000 in the product)", () => {
     for (const link of new Set(links.filter((h) => h.startsWith("/admin/security-log?")))) {
       expect((await root.get(link, { now: T0 })).status, link).toBe(200);
     }
-  });
+  }, 30_000);
 });

@@ -176,21 +176,23 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
       <Symptom id="forbidden" title="Token request succeeds but specific endpoints return 403 (or 401 invalid_token)">
         <p>
           <strong>Likely cause:</strong> the token is valid but has no right to the action: it lacks the scope (for
-          example <code>devices:write</code> to create a device), it belongs to another Site than the one in the URL, or
-          it has expired.
+          example <code>devices:write</code> to create a device), it belongs to another Site than the one in the URL, it
+          has expired, or the Site's REST API has been turned off.
         </p>
         <p>
           <strong>Where to verify:</strong>{" "}
           <a href={links.log({ event: "api_access_denied", range: "24h" })}>API access denied rows</a>:{" "}
           <CodeLink href={links.log({ code: "ScopeMismatched", event: "api_access_denied" })} code="ScopeMismatched" />{" "}
           (missing scope), <CodeLink href={links.log({ code: "SiteMismatch" })} code="SiteMismatch" /> (another Site),{" "}
-          <CodeLink href={links.log({ code: "AccessTokenExpired" })} code="AccessTokenExpired" />. The registration's
-          allowed scopes are on its page in the <a href={links.grid()}>App registrations grid</a>. Cross-Site visibility
-          is for Global Administrators only.
+          <CodeLink href={links.log({ code: "AccessTokenExpired" })} code="AccessTokenExpired" />,{" "}
+          <CodeLink href={links.log({ code: "FeatureDisabled", event: "api_access_denied" })} code="FeatureDisabled" />{" "}
+          (REST API off). The registration's allowed scopes are on its page in the{" "}
+          <a href={links.grid()}>App registrations grid</a>. Cross-Site visibility is for Global Administrators only.
         </p>
         <p>
           <strong>Resolution:</strong> tick the missing scope on the registration and request a new token, or call the
-          API under the registration's own Site, or create an App registration in the Site you need to act in.
+          API under the registration's own Site, or create an App registration in the Site you need to act in; a Global
+          Administrator turns REST API enabled back on.
         </p>
       </Symptom>
 
