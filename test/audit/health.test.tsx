@@ -5,6 +5,7 @@ import { appRegistrations } from "../../src/db/schema";
 import { HOUR, MINUTE } from "../../src/lib/time";
 import { RegistrationHealth, RegistrationHealthCell } from "../../views/audit/health";
 import { createSite, createUser, db, signIn } from "../helpers/app";
+import { createClient, requestToken, uniqueIp } from "../helpers/oauth";
 import { createRegistration } from "../helpers/registrations";
 import { recordFailure, T0, tableRows } from "./helpers";
 
@@ -117,6 +118,30 @@ describe("registration health", () => {
     const cell = String(<RegistrationHealthCell health={health} site={site} />);
     expect(cell).toContain("6 in 24 h · last <code>IntegrationBlocked</code>");
     expect(String(<RegistrationHealthCell health={undefined} site={site} />)).toContain("No failures");
+  });
+
+  it("follows the token endpoint: a token issued from one IP is the last use, a wrong secret from another the last failure", async () => {
+    const now = Date.now();
+    const client = await createClient({ now });
+    const goodIp = uniqueIp();
+    const badIp = uniqueIp();
+    expect((await requestToken({ ...client, ip: goodIp, now })).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await requestToken({ clientId: client.clientId, clientSecret: "asc_old", ip: badIp, now: now + MINUTE }))
+          .status,
+      ).toBe(401);
+    }
+    const health = await loadRegistrationHealth(db(), client.site.id, client.clientId, now + 2 * MINUTE);
+    expect(health?.lastUsedIp).toBe(goodIp);
+    expect(Math.floor((health?.lastUsedAt ?? 0) / MINUTE)).toBe(Math.floor(now / MINUTE));
+    expect(health?.lastFailure).toEqual({
+      event: "service_auth_failed",
+      detailCode: "InvalidSecret",
+      ip: badIp,
+      at: now + MINUTE,
+    });
+    expect(health?.failuresLast24h).toBe(3);
   });
 
   it("says never used and no failures for a fresh registration", async () => {
