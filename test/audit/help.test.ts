@@ -52,6 +52,20 @@ describe("troubleshooting help (seed 000 in the product)", () => {
     }
   }, 30_000);
 
+  it("links to App registrations grid views the catalog understands", async () => {
+    const { site, browser } = await siteAdmin();
+    const html = await (await browser.get(`/sites/${site.slug}/settings/security-log/help`, { now: T0 })).text();
+    const gridLinks = new Set(
+      hrefs(html).filter((h) => h.startsWith(`/sites/${site.slug}/settings/iam/app-registrations`)),
+    );
+    expect(gridLinks.size).toBe(3);
+    for (const link of gridLinks) {
+      const res = await browser.get(link, { now: T0 });
+      expect(res.status, link).toBe(200);
+      expect(await res.text(), link).not.toContain("must be");
+    }
+  });
+
   it("lists every detail code with its problem and resolution", async () => {
     const { site, browser } = await siteAdmin();
     const html = await (await browser.get(`/sites/${site.slug}/settings/security-log/help`, { now: T0 })).text();
