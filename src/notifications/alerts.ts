@@ -38,11 +38,15 @@ export async function loadApiClientAlerts(db: Db, siteIds: number[], now: number
 
 /**
  * The banners of §6 for the page being rendered: the current Site's for its administrators, every Site's for a
- * Global Administrator, none for Site Users (they cannot open a registration). Computed at page load.
+ * Global Administrator, none for Site Users (they cannot open a registration, so a banner would only link them to a
+ * 403). Computed at page load from the data, so a banner appears the moment a registration expires and is gone on
+ * the next load after renewal, re-disabling or deletion.
  */
 export async function alertsForPage(c: Context<AppEnv>): Promise<ApiClientAlert[]> {
   const session = c.var.session;
   if (!session) return [];
+  // Banners belong to full pages: a fragment swapped into a page by htmx never carries a second copy.
+  if (c.req.header("HX-Request") === "true" && c.req.header("HX-Request-Type") === "partial") return [];
   const siteIds = session.user.isGlobalAdmin
     ? c.var.reachableSites.map((s) => s.id)
     : c.var.siteContext?.isAdmin
