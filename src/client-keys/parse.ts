@@ -232,7 +232,8 @@ async function validateJwk(
     return refuse("key", "not_for_signing", 'This key\'s "key_ops" do not include "verify".');
   }
 
-  const declared = jwk.alg;
+  // RFC 9864's fully-specified name for the Ed25519 signature is the algorithm we pin as EdDSA.
+  const declared = jwk.alg === "Ed25519" ? "EdDSA" : jwk.alg;
   if (declared !== undefined && !isAlgorithm(declared)) return unsupportedAlgorithm("key", String(declared));
   if (declared !== undefined && declared !== inferred) {
     return refuse(

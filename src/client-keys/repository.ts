@@ -2,7 +2,6 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import { type AuditActor, auditEventSelection, type ConditionalAuditInput } from "../audit/admin-audit";
 import type { Db } from "../db/client";
 import { adminAuditEvents, appRegistrations, clientKeys } from "../db/schema";
-import { MINUTE } from "../lib/time";
 import type { ClientKeyAlgorithm, ParsedClientKey } from "./parse";
 
 /** Enough for a rotation overlap plus a few parallel clients; more is a sign of keys never being cleaned up. */
@@ -206,20 +205,4 @@ export async function removeClientKey(
     db.delete(clientKeys).where(ownedKey).returning({ id: clientKeys.id }),
   ]);
   return deleted.length > 0;
-}
-
-/** Minute-accurate like the registration's Last used: written at most once per minute per key. */
-export const KEY_LAST_USED_RESOLUTION = MINUTE;
-
-/** Records a successful authentication with the key; a no-op when it was already recorded within the minute. */
-export function touchClientKeyStatement(db: Db, keyId: number, now: number) {
-  return db
-    .update(clientKeys)
-    .set({ lastUsedAt: now })
-    .where(
-      and(
-        eq(clientKeys.id, keyId),
-        sql`(${clientKeys.lastUsedAt} is null or ${clientKeys.lastUsedAt} <= ${now - KEY_LAST_USED_RESOLUTION})`,
-      ),
-    );
 }

@@ -53,6 +53,14 @@ describe("accepted uploads", () => {
     expect(result.ok && result.key.publicJwk).toEqual({ ...pair.publicJwk, kid: "set-1", alg: "RS256", use: "sig" });
   });
 
+  it("takes an Ed25519 JWK declaring RFC 9864's alg Ed25519 and pins it as EdDSA", async () => {
+    const pair = await generateClientKeyPair("EdDSA");
+    const result = await parseClientKeyUpload({
+      key: JSON.stringify({ ...pair.publicJwk, kid: "ed", alg: "Ed25519" }),
+    });
+    expect(result.ok && result.key.alg).toBe("EdDSA");
+  });
+
   it("accepts a kid typed in the form that equals the JWK's own", async () => {
     const pair = await generateClientKeyPair("EdDSA");
     const result = await parseClientKeyUpload({ key: JSON.stringify({ ...pair.publicJwk, kid: "k" }), kid: "k" });

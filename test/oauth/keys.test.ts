@@ -147,8 +147,8 @@ describe("authorization server metadata (RFC 8414)", () => {
       token_endpoint: `${ORIGIN}/oauth/token`,
       jwks_uri: `${ORIGIN}/.well-known/jwks.json`,
       grant_types_supported: ["client_credentials"],
-      token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
-      token_endpoint_auth_signing_alg_values_supported: [],
+      token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+      token_endpoint_auth_signing_alg_values_supported: ["ES256", "RS256", "EdDSA"],
       scopes_supported: ["devices:read", "devices:write"],
       response_types_supported: [],
     });

@@ -68,6 +68,15 @@ describe("a correct assertion", () => {
     });
   }
 
+  it("accepts RFC 9864's alg Ed25519 for a key pinned to EdDSA, and only for such a key", async () => {
+    const ed = await client("EdDSA");
+    const fullySpecified = await signAssertion(ed.key, ed.claims, { header: { alg: "Ed25519" } });
+    expect(await codeOf(verify(ed, fullySpecified))).toBe("ok");
+    const es = await client("ES256");
+    const onEcKey = await signAssertion(es.key, es.claims, { header: { alg: "Ed25519" }, signWith: ed.key.privateKey });
+    expect(await codeOf(verify(es, onEcKey))).toBe("UnsupportedAlgo");
+  });
+
   it("accepts client_id when it names the same client, and the token endpoint URL or a one-value array as aud", async () => {
     const c = await client();
     expect(await codeOf(verify(c, await signAssertion(c.key, c.claims), { clientId: c.clientId }))).toBe("ok");

@@ -1,6 +1,7 @@
 import { invalidClient, invalidRequest } from "../errors";
 import { clientSecretBasic } from "./client-secret-basic";
 import { clientSecretPost } from "./client-secret-post";
+import { privateKeyJwt } from "./private-key-jwt";
 import type { ClientAuthMethod, ClientAuthMethodName, ClientAuthRequest } from "./types";
 
 export type { ClientAuthContext, ClientAuthMethod, ClientAuthOutcome, ClientAuthRequest } from "./types";
@@ -10,7 +11,11 @@ export type { ClientAuthContext, ClientAuthMethod, ClientAuthOutcome, ClientAuth
  * one module implementing `ClientAuthMethod`, added here; discovery metadata follows this list.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each method has its own credentials type.
-export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod<any>[] = [clientSecretBasic, clientSecretPost];
+export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod<any>[] = [
+  clientSecretBasic,
+  clientSecretPost,
+  privateKeyJwt,
+];
 
 export const TOKEN_ENDPOINT_AUTH_METHODS: readonly ClientAuthMethodName[] = CLIENT_AUTH_METHODS.map((m) => m.name);
 

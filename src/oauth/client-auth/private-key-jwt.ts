@@ -1,6 +1,8 @@
 import { type CryptoKey, compactVerify, decodeJwt, decodeProtectedHeader, errors, importJWK, type JWK } from "jose";
 import type { ClientKeyAlgorithm } from "../../client-keys/parse";
 import { KEY_ALGORITHMS } from "../../db/schema";
+import { MINUTE } from "../../lib/time";
+import type { ClientAuthMethod } from "./types";
 
 /**
  * private_key_jwt client authentication (§9; RFC 7523 §3 and §2.2, RFC 7521 §4.2, RFC 9700 §2.5 and its note on
@@ -13,6 +15,17 @@ export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion
 
 /** Algorithms a registered key may be pinned to, as advertised in `token_endpoint_auth_signing_alg_values_supported`. */
 export const CLIENT_ASSERTION_SIGNING_ALGORITHMS: readonly ClientKeyAlgorithm[] = KEY_ALGORITHMS;
+
+/**
+ * The `alg` header values each pinned algorithm accepts. RFC 9864 names the Ed25519 signature `Ed25519` and
+ * deprecates the polymorphic `EdDSA`; both denote the same algorithm on an Ed25519 key, and current clients (such as
+ * oauth4webapi) send `Ed25519`.
+ */
+const ACCEPTED_HEADER_ALGORITHMS: Record<ClientKeyAlgorithm, readonly string[]> = {
+  ES256: ["ES256"],
+  RS256: ["RS256"],
+  EdDSA: ["EdDSA", "Ed25519"],
+};
 
 /** §9: `iat` and `nbf` may be this far ahead of our clock (the client's clock may run a little fast). */
 export const MAX_FUTURE_SKEW_SECONDS = 60;
@@ -146,11 +159,12 @@ export async function verifyClientAssertion(input: ClientAssertionInput): Promis
   if (!key || (key.expiresAt !== null && input.now >= key.expiresAt)) return fail("MissingKey");
 
   // The algorithm is pinned to the key: none, HMAC (with the public key as secret) and any other are refused.
-  if (header.alg !== key.alg) return fail("UnsupportedAlgo");
+  const algorithms = ACCEPTED_HEADER_ALGORITHMS[key.alg];
+  if (typeof header.alg !== "string" || !algorithms.includes(header.alg)) return fail("UnsupportedAlgo");
 
   let payload: Uint8Array;
   try {
-    const verified = await compactVerify(assertion, await importAssertionKey(key), { algorithms: [key.alg] });
+    const verified = await compactVerify(assertion, await importAssertionKey(key), { algorithms: [header.alg] });
     payload = verified.payload;
   } catch (error) {
     if (error instanceof errors.JOSEAlgNotAllowed) return fail("UnsupportedAlgo");
@@ -261,4 +275,86 @@ export async function purgeUsedAssertions(
     .run();
   const deleted = result.meta.changes;
   return { deleted, done: deleted < batchSize };
+}
+
+/** What private_key_jwt reads from a token request. */
+export interface PrivateKeyJwtCredentials {
+  assertionType: string;
+  assertion: string;
+  /** `client_id` as sent, if it was. */
+  clientIdParam: string | undefined;
+}
+
+/**
+ * `private_key_jwt` (RFC 7523 §2.2, §3) as a client authentication method of the token endpoint. The registration
+ * is looked up by client_id when sent, otherwise by the Client ID the assertion claims (its iss); every refusal is
+ * the same 401 invalid_client for the caller and its §8 code in the security log.
+ */
+export const privateKeyJwt: ClientAuthMethod<PrivateKeyJwtCredentials> = {
+  name: "private_key_jwt",
+  usesAuthorizationHeader: false,
+  signingAlgorithms: CLIENT_ASSERTION_SIGNING_ALGORITHMS,
+  present({ params }) {
+    const assertionType = params.get("client_assertion_type");
+    const assertion = params.get("client_assertion");
+    if (assertionType === undefined && assertion === undefined) return { kind: "absent" };
+    // RFC 7521 §4.2: both parameters travel together, and only the JWT bearer type is supported.
+    if (assertion === undefined) {
+      return { kind: "malformed", description: "client_assertion_type was sent without client_assertion." };
+    }
+    if (assertionType !== JWT_BEARER_ASSERTION_TYPE) {
+      return { kind: "malformed", description: `client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}.` };
+    }
+    const clientIdParam = params.get("client_id");
+    const decoded = decodeClientAssertion(assertion);
+    // An unreadable assertion without client_id names no client: it is still answered (and logged) as a failed
+    // client authentication, under no Site.
+    const clientId = clientIdParam ?? (decoded ? claimedClientId(decoded) : null) ?? "";
+    return { kind: "present", clientId, credentials: { assertionType, assertion, clientIdParam } };
+  },
+  async verify(credentials, client, context) {
+    const result = await verifyClientAssertion({
+      assertionType: credentials.assertionType,
+      assertion: credentials.assertion,
+      clientId: credentials.clientIdParam,
+      registration: client ? { clientId: client.clientId, keys: client.keys } : null,
+      issuer: context.issuer,
+      tokenEndpoint: context.tokenEndpoint,
+      now: context.now,
+      replay: d1ReplayStore(context.env.DB),
+    });
+    if (!result.ok) return { ok: false, detail: result.code };
+    if (needsKeyLastUsedWrite(result.key, context.now)) {
+      context.waitUntil(
+        recordKeyLastUsed(context.env.DB, result.key.id, context.now).catch((error: unknown) =>
+          console.error("recording key last used", error),
+        ),
+      );
+    }
+    return { ok: true };
+  },
+};
+
+/*
+ * The key's Last used, minute-accurate like the registration's (§7): written after the response, at most once per
+ * key per minute. The one read says whether the column is fresh, this isolate remembers what it wrote, and the
+ * conditional UPDATE settles races between isolates.
+ */
+const MAX_TRACKED_KEYS = 10_000;
+const keyWritesByIsolate = new Map<number, number>();
+const fresh = (at: number | null | undefined, now: number) => at != null && at <= now && now - at < MINUTE;
+
+function needsKeyLastUsedWrite(key: AssertionKey, now: number): boolean {
+  return !fresh(key.lastUsedAt, now) && !fresh(keyWritesByIsolate.get(key.id), now);
+}
+
+const RECORD_KEY_LAST_USED_SQL = `UPDATE client_keys SET last_used_at = ?1
+WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - ${MINUTE})`;
+
+/** Records a successful authentication with the key; returns the rows changed (0 when already written this minute). */
+export async function recordKeyLastUsed(d1: D1Database, keyId: number, now: number): Promise<number> {
+  if (keyWritesByIsolate.size >= MAX_TRACKED_KEYS) keyWritesByIsolate.clear();
+  keyWritesByIsolate.set(keyId, now);
+  const result = await d1.prepare(RECORD_KEY_LAST_USED_SQL).bind(now, keyId).run();
+  return result.meta.changes;
 }
