@@ -98,7 +98,7 @@ async function respondWithGrid(
   }
   c.status(status);
   return c.render(
-    <section class="registrations">
+    <section class="catalog registrations">
       <h1>{placement.heading}</h1>
       <p class="muted">{placement.intro}</p>
       <Notice message={NOTICES[c.req.query("notice") ?? ""]} />
@@ -113,7 +113,7 @@ function refuse(c: Context<AppEnv>, placement: GridPlacement, problems: string[]
   if (wantsFragment(c)) return c.html(<GridQueryError base={placement.base} problems={problems} />, status);
   c.status(status);
   return c.render(
-    <section class="registrations">
+    <section class="catalog registrations">
       <h1>{placement.heading}</h1>
       <GridQueryError base={placement.base} problems={problems} />
     </section>,

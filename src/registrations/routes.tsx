@@ -113,7 +113,7 @@ function renderCreateForm(c: Context<AppEnv>, values: RegistrationFormValues, er
   adminPageHeaders(c);
   c.status(status);
   return c.render(
-    <section class="registration-create">
+    <section class="catalog registration-create">
       <h1>New App registration</h1>
       <p class="muted">
         {site.name}: the Client ID and Client secret are shown once after saving. Have a place to store the secret.
@@ -146,7 +146,7 @@ function renderEditForm(
   adminPageHeaders(c);
   c.status(status);
   return c.render(
-    <section class="registration-edit">
+    <section class="catalog registration-edit">
       <h1>Edit “{registration.name}”</h1>
       <p class="muted">
         Client ID <code>{registration.clientId}</code>. Moving the Expiration date forward renews the registration: the

@@ -331,32 +331,34 @@ export function RegistrationGrid({ model }: { model: GridModel }) {
         <SettingsMenu model={model} />
       </div>
       <Summary model={model} />
-      <table class="grid registrations" aria-label="App registrations">
-        <thead>
-          <tr>
-            {model.columns.map((column) => (
-              <HeaderCell model={model} column={column} />
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {model.page.rows.length === 0 ? (
+      <div class="table-scroll">
+        <table class="grid registrations" aria-label="App registrations">
+          <thead>
             <tr>
-              <td colspan={model.columns.length} class="empty">
-                {filtered ? "No App registrations match this filter." : "No App registrations yet."}
-              </td>
+              {model.columns.map((column) => (
+                <HeaderCell model={model} column={column} />
+              ))}
             </tr>
-          ) : (
-            model.page.rows.map((row) => (
-              <tr data-registration-id={String(row.id)}>
-                {model.columns.map((column) => (
-                  <Cell model={model} row={row} column={column} />
-                ))}
+          </thead>
+          <tbody>
+            {model.page.rows.length === 0 ? (
+              <tr>
+                <td colspan={model.columns.length} class="empty">
+                  {filtered ? "No App registrations match this filter." : "No App registrations yet."}
+                </td>
               </tr>
-            ))
-          )}
-        </tbody>
-      </table>
+            ) : (
+              model.page.rows.map((row) => (
+                <tr data-registration-id={String(row.id)}>
+                  {model.columns.map((column) => (
+                    <Cell model={model} row={row} column={column} />
+                  ))}
+                </tr>
+              ))
+            )}
+          </tbody>
+        </table>
+      </div>
       <Pagination model={model} />
     </div>
   );

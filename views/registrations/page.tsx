@@ -143,7 +143,7 @@ export function RegistrationPage(props: Props & { audit: AuditTrailEntry[]; noti
   const page = `${base}/${reg.id}`;
   const scopes = reg.scopes.split(" ").filter(Boolean);
   return (
-    <article class="registration">
+    <article class="catalog registration">
       <h1>{reg.name}</h1>
       <Notice message={props.notice} />
       <StatusSection {...props} />
@@ -198,6 +198,7 @@ export function RegistrationPage(props: Props & { audit: AuditTrailEntry[]; noti
           <a class="button secondary" href={`${page}/edit#expiration-date`}>
             Renew (change the Expiration date)
           </a>
+          <a href={`${page}/keys`}>Public keys (private_key_jwt)</a>
         </p>
       </section>
       <section class="card danger-zone" aria-labelledby="delete-heading">
@@ -236,7 +237,7 @@ export function DeleteConfirmPage({
   csrfToken: string;
 }) {
   return (
-    <section class="card narrow">
+    <section class="catalog card narrow">
       <h1>Delete “{registration.name}”?</h1>
       <p>
         Client ID <code>{registration.clientId}</code> stops working at once, and its Client secret is destroyed. This

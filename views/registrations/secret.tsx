@@ -16,7 +16,7 @@ export function SecretOncePage({
   gridHref: string;
 }) {
   return (
-    <section class="secret-once">
+    <section class="catalog secret-once">
       <h1>App registration created</h1>
       <p>
         “{registration.name}” is saved. Give these credentials to the consumer; it exchanges them for access tokens with
