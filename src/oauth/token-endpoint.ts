@@ -1,6 +1,7 @@
 import type { Bindings } from "../env";
 import { randomToken } from "../lib/crypto";
 import { isExpired } from "../registrations/lifecycle";
+import { afterResponse } from "./after-response";
 import { parseBasicAuthorization } from "./client-auth/basic-header";
 import { type SelectedClientAuthentication, selectClientAuthentication } from "./client-auth/index";
 import { lookupTokenClient, type StoredClient, type TokenClientLookup } from "./client-store";
@@ -9,7 +10,7 @@ import { invalidClient, invalidRequest, NO_STORE_HEADERS, serverError, TokenErro
 import { recordTokenFailure } from "./failure-log";
 import { parseTokenForm, type TokenParams } from "./form";
 import { loadSigningKeys, signAccessToken } from "./jose";
-import { needsLastUsedWrite, recordLastUsed } from "./last-used";
+import { claimLastUsedWrite, recordLastUsed } from "./last-used";
 import {
   blockMarkerKey,
   countTokenFailure,
@@ -172,11 +173,9 @@ export const issue: TokenStep = async (x) => {
     scope,
     site: client.siteSlug,
   });
-  if (needsLastUsedWrite(client, x.now)) {
-    x.waitUntil(
-      recordLastUsed(x.env.DB, client.registrationId, x.ip, x.now).catch((error: unknown) =>
-        console.error("recording last used", error),
-      ),
+  if (claimLastUsedWrite(client, x.now)) {
+    afterResponse(x.waitUntil, "recording last used", () =>
+      recordLastUsed(x.env.DB, client.registrationId, x.ip, x.now),
     );
   }
   x.response = { access_token: accessToken, token_type: "Bearer", expires_in: exp - iat, scope };
@@ -212,20 +211,16 @@ function answerFailure(x: TokenExchange, error: unknown): Response {
     failure = serverError();
   }
   if (failure.status < 500 && failure.detail !== "TooManyFailures") failure = throttle(x, failure);
-  if (failure.detail) {
-    x.waitUntil(
-      recordTokenFailure(
-        x.env.DB,
-        {
-          detail: failure.detail,
-          clientId: x.clientIdAsSent,
-          client: x.lookup ? x.lookup.client : undefined,
-          ip: x.ip,
-          userAgent: x.userAgent,
-        },
-        x.now,
-      ).catch((e: unknown) => console.error("recording token failure", e)),
-    );
+  const detail = failure.detail;
+  if (detail) {
+    const record = {
+      detail,
+      clientId: x.clientIdAsSent,
+      client: x.lookup ? x.lookup.client : undefined,
+      ip: x.ip,
+      userAgent: x.userAgent,
+    };
+    afterResponse(x.waitUntil, "recording token failure", () => recordTokenFailure(x.env.DB, record, x.now));
   }
   return Response.json(failure.body(), {
     status: failure.status,
@@ -243,8 +238,6 @@ function throttle(x: TokenExchange, failure: TokenError): TokenError {
   const ipBlocked = x.lookup?.ipBlocked || isBlockedInIsolate(keys.ip, x.now);
   const clientBlocked = x.lookup?.clientBlocked || isBlockedInIsolate(keys.client, x.now);
   if (ipBlocked || clientBlocked) return tooManyFailures(retryAfterSeconds(x.now));
-  x.waitUntil(
-    countTokenFailure(x.env, [keys.ip, keys.client], x.now).catch((e: unknown) => console.error("token throttle", e)),
-  );
+  afterResponse(x.waitUntil, "counting token failure", () => countTokenFailure(x.env, [keys.ip, keys.client], x.now));
   return failure;
 }
