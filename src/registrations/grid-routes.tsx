@@ -108,14 +108,21 @@ async function respondWithGrid(
   );
 }
 
-function refuse(c: Context<AppEnv>, placement: GridPlacement, problems: string[], status: 400 | 409 = 400) {
+function refuse(
+  c: Context<AppEnv>,
+  placement: GridPlacement,
+  problems: string[],
+  options: { status?: 400 | 409; lead?: string } = {},
+) {
+  const status = options.status ?? 400;
+  const error = <GridQueryError base={placement.base} problems={problems} lead={options.lead} />;
   adminPageHeaders(c);
-  if (wantsFragment(c)) return c.html(<GridQueryError base={placement.base} problems={problems} />, status);
+  if (wantsFragment(c)) return c.html(error, status);
   c.status(status);
   return c.render(
     <section class="catalog registrations">
       <h1>{placement.heading}</h1>
-      <GridQueryError base={placement.base} problems={problems} />
+      {error}
     </section>,
     { title: placement.title, breadcrumbs: placement.breadcrumbs },
   );
@@ -148,7 +155,9 @@ export function gridRoutes(scope: GridScope, place: (c: Context<AppEnv>) => Grid
       "/settings",
       zValidator("form", gridSettingsForm(scope), (result, hookContext) => {
         const c = appContext(hookContext);
-        if (!result.success) return refuse(c, place(c), gridQueryProblems(result.error));
+        if (!result.success) {
+          return refuse(c, place(c), gridQueryProblems(result.error), { lead: "These settings cannot be saved:" });
+        }
       }),
       async (c) => {
         const placement = place(c);
@@ -168,23 +177,23 @@ export function gridRoutes(scope: GridScope, place: (c: Context<AppEnv>) => Grid
       "/views",
       zValidator("form", saveViewForm, (result, hookContext) => {
         const c = appContext(hookContext);
-        if (!result.success) return refuse(c, place(c), gridQueryProblems(result.error));
+        if (!result.success) {
+          return refuse(c, place(c), gridQueryProblems(result.error), { lead: "This view cannot be saved:" });
+        }
       }),
       async (c) => {
         const placement = place(c);
         const form = c.req.valid("form");
         const parsed = parseQueryString(scope, form.query);
-        if (!parsed.ok) return refuse(c, placement, parsed.problems);
+        if (!parsed.ok) return refuse(c, placement, parsed.problems, { lead: "This view cannot be saved:" });
         const query = serializeGridQuery(parsed.query, { page: false });
         const user = signedInUser(c).user;
         const saved = await saveGridView(createDb(c.env.DB), scope, user.id, { name: form.name, query }, c.var.now);
         if (saved === "limit") {
-          return refuse(
-            c,
-            placement,
-            ["You have the most saved views allowed. Delete one before saving another."],
-            409,
-          );
+          return refuse(c, placement, ["You have the most saved views allowed. Delete one before saving another."], {
+            status: 409,
+            lead: "This view cannot be saved:",
+          });
         }
         return c.redirect(query ? `${placement.base}?${query}` : placement.base, 303);
       },

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { appRegistrations, type Site, savedViews, userPreferences } from "../../src/db/schema";
-import { db } from "../helpers/app";
+import { appRegistrations, memberships, type Site, savedViews, userPreferences } from "../../src/db/schema";
+import { createSite, db } from "../helpers/app";
 import { createRegistration } from "../helpers/registrations";
 import { clientFor, DAY, gridHeaders, gridPath, gridRows, HTMX, NOW, siteWithAdmin } from "./support";
 
@@ -268,6 +268,30 @@ describe("views (Default View ▼) and ⚙️ settings", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe(`${gridPath(site)}?never_used=1`);
     expect(await db().select().from(savedViews).where(eq(savedViews.userId, admin.userId)).all()).toEqual([]);
+  });
+
+  it("keeps at most 30 views per user, still lets one be replaced, and offers them in every Site", async () => {
+    const site = await createSite();
+    const second = await createSite();
+    const admin = await clientFor("site_admin", site);
+    await db().insert(memberships).values({ userId: admin.userId, siteId: second.id, role: "site_admin" });
+    for (let i = 0; i < 30; i++) {
+      const res = await admin.post(`${gridPath(site)}/views`, { name: `View ${i}`, query: `q=${i}` });
+      expect(res.status).toBe(303);
+    }
+    const refused = await admin.post(`${gridPath(site)}/views`, { name: "One too many", query: "q=x" });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain("Delete one before saving another.");
+    const replaced = await admin.post(`${gridPath(site)}/views`, {
+      name: "View 7",
+      query: "state=expired&sort=expires",
+    });
+    expect(replaced.status).toBe(303);
+    const rows = await db().select().from(savedViews).where(eq(savedViews.userId, admin.userId)).all();
+    expect(rows).toHaveLength(30);
+    expect(rows.find((r) => r.name === "View 7")?.query).toBe("state=expired&sort=expires");
+    const elsewhere = await (await admin.get(`${gridPath(second)}?state=expired&sort=expires`)).text();
+    expect(elsewhere).toContain("<summary>View 7 ▼</summary>");
   });
 
   it("remembers visible columns and page size per user", async () => {

@@ -364,12 +364,20 @@ export function RegistrationGrid({ model }: { model: GridModel }) {
   );
 }
 
-/** A grid URL whose query cannot be read: every problem named, and a way back. */
-export function GridQueryError({ base, problems }: { base: string; problems: string[] }) {
+/** A grid URL (or grid form) that cannot be used: every problem named, and a way back. */
+export function GridQueryError({
+  base,
+  problems,
+  lead = "This grid address has parameters that cannot be used:",
+}: {
+  base: string;
+  problems: string[];
+  lead?: string;
+}) {
   return (
     <div id={GRID_ID} class="grid-region">
       <div class="form-error" role="alert">
-        <p>This grid address has parameters that cannot be used:</p>
+        <p>{lead}</p>
         <ul>
           {problems.map((p) => (
             <li>{p}</li>
