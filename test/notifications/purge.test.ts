@@ -39,8 +39,8 @@ describe("the retention purge", () => {
     await db()
       .insert(usedAssertions)
       .values([
-        { key: unique("client:jti-old"), expiresAt: NOW - 1 },
-        { key: unique("client:jti-live"), expiresAt: NOW },
+        { key: unique("client:jti-old"), expiresAt: NOW },
+        { key: unique("client:jti-live"), expiresAt: NOW + 1 },
       ]);
     const signIn = unique("sign-in:account");
     await db()
@@ -67,7 +67,7 @@ describe("the retention purge", () => {
       .all();
     expect(events.map((e) => e.key)).toEqual([keptEvent]);
     expect((await db().select().from(sessions).all()).map((s) => s.expiresAt)).toEqual([NOW + 1]);
-    expect((await db().select().from(usedAssertions).all()).map((a) => a.expiresAt)).toEqual([NOW]);
+    expect((await db().select().from(usedAssertions).all()).map((a) => a.expiresAt)).toEqual([NOW + 1]);
     expect(
       (await db().select().from(throttleCounters).where(like(throttleCounters.key, "sign-in%")).all()).map(
         (t) => t.windowStart,
