@@ -1,24 +1,19 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { callerIp } from "../audit/security-events";
 import type { AppEnv, Variables } from "../env";
+import { afterResponse } from "../oauth/after-response";
 import { issuerFor, type Scope } from "../oauth/config";
-import {
-  type AccessTokenClaims,
-  loadSigningKeys,
-  type TokenRejection,
-  unverifiedClientId,
-  verifyAccessToken,
-} from "../oauth/jose";
+import { type AccessTokenClaims, loadSigningKeys, unverifiedClientId, verifyAccessToken } from "../oauth/jose";
 import { type ApiDenialCode, recordApiDenial } from "./denials";
-import { findApiSite } from "./devices";
 
 /** The realm of the REST API's Bearer challenges (RFC 6750 §3). */
 export const API_REALM = "AlloyScan API";
 
-/** What a request authorised by its access token may act on. */
+/** What a request's access token allows: its claims, for the Site named in the path (the token's own Site). */
 export interface ApiAccess {
   claims: AccessTokenClaims;
-  site: { id: number; slug: string };
+  siteSlug: string;
 }
 
 export type ApiEnv = { Bindings: AppEnv["Bindings"]; Variables: Variables & { access: ApiAccess } };
@@ -36,47 +31,50 @@ function challenge(error?: BearerError, description?: string, scope?: string): s
   return `Bearer ${parts.join(", ")}`;
 }
 
+interface Denial {
+  status: 401 | 403;
+  /** RFC 6750 error, or `access_denied` for a refusal that is not about the token (REST API disabled). */
+  error: BearerError | "access_denied";
+  description: string;
+  code: ApiDenialCode;
+  /** The token's client_id claim (unverified when the token itself was refused). */
+  clientId: string | null;
+  scope?: string;
+}
+
+/** Answers a refused API call with its RFC 6750 challenge and records it (§8) after the answer. */
+function deny(c: Context<ApiEnv>, denial: Denial): Response {
+  const { code, clientId } = denial;
+  const record = {
+    code,
+    clientId,
+    pathSiteSlug: c.req.param("site") ?? "",
+    ip: callerIp(c.req),
+    userAgent: c.req.header("User-Agent") ?? "",
+    endpoint: `${c.req.method} ${new URL(c.req.url).pathname}`,
+  };
+  const now = c.var.now;
+  afterResponse(
+    (p) => c.executionCtx.waitUntil(p),
+    "recording API denial",
+    () => recordApiDenial(c.env.DB, record, now),
+  );
+  const wwwAuthenticate =
+    denial.error === "access_denied" ? challenge() : challenge(denial.error, denial.description, denial.scope);
+  return c.json({ error: denial.error, error_description: denial.description }, denial.status, {
+    "Cache-Control": "no-store",
+    "WWW-Authenticate": wwwAuthenticate,
+  });
+}
+
 /**
- * Requires a valid access token for the Site in the path with `scope` (§7, RFC 6750). Verification is local with the
- * published keys; only the Site's own row is read (its id, and whether its REST API is enabled). Every refusal with
- * a §8 detail code is recorded after the response.
+ * Requires a valid access token with `scope` for the Site in the path (§7, RFC 6750). Everything here is local: the
+ * signature is checked with the published keys, then the token's Site and scopes. The handler's own D1 statement
+ * reads the Site and passes it to `refuseSite`, so an API call costs one D1 round trip.
  */
 export function requireAccess(scope: Scope) {
   return createMiddleware<ApiEnv>(async (c, next) => {
     const slug = c.req.param("site") ?? "";
-    const now = c.var.now;
-    const url = new URL(c.req.url);
-    const deny = (
-      status: 401 | 403,
-      error: BearerError | "access_denied",
-      description: string,
-      code: ApiDenialCode | null,
-      clientId: string | null,
-      challengeScope?: string,
-    ) => {
-      if (code) {
-        c.executionCtx.waitUntil(
-          recordApiDenial(
-            c.env.DB,
-            {
-              code,
-              clientId,
-              pathSiteSlug: slug,
-              ip: callerIp(c.req),
-              userAgent: c.req.header("User-Agent") ?? "",
-              endpoint: `${c.req.method} ${url.pathname}`,
-            },
-            now,
-          ).catch((e: unknown) => console.error("recording API denial", e)),
-        );
-      }
-      const headers: Record<string, string> = { "Cache-Control": "no-store" };
-      // A refusal that is not about the token itself (REST API disabled) carries no token error in its challenge.
-      headers["WWW-Authenticate"] =
-        error === "access_denied" ? challenge() : challenge(error, description, challengeScope);
-      return c.json({ error, error_description: description }, status, headers);
-    };
-
     const header = c.req.header("Authorization");
     const match = header ? BEARER.exec(header.trim()) : null;
     if (!match) {
@@ -91,50 +89,63 @@ export function requireAccess(scope: Scope) {
     const verified = await verifyAccessToken(keys, token, {
       issuer: issuerFor(c.env, c.req.url),
       audience: c.env.AUDIENCE,
-      now,
+      now: c.var.now,
     });
     if (!verified.ok) {
-      return deny(
-        401,
-        "invalid_token",
-        verified.description,
-        verified.reason satisfies TokenRejection,
-        unverifiedClientId(token),
-      );
+      return deny(c, {
+        status: 401,
+        error: "invalid_token",
+        description: verified.description,
+        code: verified.reason,
+        clientId: unverifiedClientId(token),
+      });
     }
     const { claims } = verified;
+    const clientId = claims.client_id;
+    // The Site check comes before anything is read, so no answer tells whether another Site's slug exists.
     if (claims.site !== slug) {
-      return deny(
-        403,
-        "insufficient_scope",
-        "The access token belongs to another Site.",
-        "SiteMismatch",
-        claims.client_id,
-      );
+      const description = "The access token belongs to another Site.";
+      return deny(c, { status: 403, error: "insufficient_scope", description, code: "SiteMismatch", clientId });
     }
     const scopes = (claims.scope ?? "").split(" ").filter(Boolean);
     if (scopes.length === 0) {
-      return deny(403, "insufficient_scope", "The access token has no scope.", "InvalidScope", claims.client_id, scope);
+      const description = "The access token has no scope.";
+      return deny(c, { status: 403, error: "insufficient_scope", description, code: "InvalidScope", clientId, scope });
     }
     if (!scopes.includes(scope)) {
-      return deny(
-        403,
-        "insufficient_scope",
-        `This request needs the ${scope} scope.`,
-        "ScopeMismatched",
-        claims.client_id,
+      const description = `This request needs the ${scope} scope.`;
+      return deny(c, {
+        status: 403,
+        error: "insufficient_scope",
+        description,
+        code: "ScopeMismatched",
+        clientId,
         scope,
-      );
-    }
-    const site = await findApiSite(c.env.DB, slug);
-    if (!site)
-      return c.json({ error: "not_found", error_description: "There is no such Site." }, 404, {
-        "Cache-Control": "no-store",
       });
-    if (!site.restApiEnabled) {
-      return deny(403, "access_denied", "The REST API is disabled for this Site.", "FeatureDisabled", claims.client_id);
     }
-    c.set("access", { claims, site: { id: site.id, slug } });
+    c.set("access", { claims, siteSlug: slug });
     await next();
   });
+}
+
+/**
+ * The Site-level part of authorisation, from the row the handler read: a Site that no longer exists is 404; a Site
+ * whose REST API is turned off refuses even tokens issued before (FeatureDisabled). Null when the call may proceed.
+ */
+export function refuseSite(c: Context<ApiEnv>, site: { restApiEnabled: boolean } | null): Response | null {
+  if (!site) {
+    return c.json({ error: "not_found", error_description: "There is no such Site." }, 404, {
+      "Cache-Control": "no-store",
+    });
+  }
+  if (!site.restApiEnabled) {
+    return deny(c, {
+      status: 403,
+      error: "access_denied",
+      description: "The REST API is disabled for this Site.",
+      code: "FeatureDisabled",
+      clientId: c.var.access.claims.client_id,
+    });
+  }
+  return null;
 }

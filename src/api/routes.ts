@@ -4,10 +4,9 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { createDb } from "../db/client";
 import { base64url, fromBase64url } from "../lib/crypto";
-import { type ApiEnv, requireAccess } from "./bearer";
-import { type DeviceCursor, insertDevice, listDevices, toResource } from "./devices";
+import { type ApiEnv, refuseSite, requireAccess } from "./bearer";
+import { createSiteDevice, type DeviceCursor, listSiteDevices, toResource } from "./devices";
 
 /** A device is a few hundred bytes of JSON. */
 export const API_BODY_LIMIT = 16 * 1024;
@@ -85,7 +84,9 @@ export const apiRoutes = new Hono<ApiEnv>()
       const after = cursor === undefined ? null : decodeCursor(cursor);
       if (cursor !== undefined && !after)
         return apiError(400, "invalid_request", "The cursor is not one this API gave out.");
-      const page = await listDevices(createDb(c.env.DB), c.var.access.site.id, limit, after);
+      const page = await listSiteDevices(c.env.DB, c.var.access.siteSlug, limit, after);
+      const refused = refuseSite(c, page.site);
+      if (refused) return refused;
       return c.json({ devices: page.devices.map(toResource), next_cursor: page.next ? encodeCursor(page.next) : null });
     },
   )
@@ -102,9 +103,9 @@ export const apiRoutes = new Hono<ApiEnv>()
     }),
     async (c) => {
       const input = c.req.valid("json");
-      const row = await insertDevice(
-        createDb(c.env.DB),
-        c.var.access.site.id,
+      const created = await createSiteDevice(
+        c.env.DB,
+        c.var.access.siteSlug,
         {
           name: input.name,
           ipAddress: input.ip_address,
@@ -113,7 +114,9 @@ export const apiRoutes = new Hono<ApiEnv>()
         c.var.access.claims.client_id,
         c.var.now,
       );
-      return c.json(toResource(row), 201);
+      if (!created.device)
+        return refuseSite(c, created.site) ?? apiError(500, "server_error", "The device was not stored.");
+      return c.json(toResource(created.device), 201);
     },
   )
   .all("*", () => apiError(404, "not_found", "There is no API resource at this address."));

@@ -4,7 +4,7 @@ import { generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from "
 import { describe, expect, it } from "vitest";
 import { devices, securityEvents, sites } from "../../src/db/schema";
 import { db, ORIGIN } from "../helpers/app";
-import { callWorker, createClient, eventsFor, requestToken, uniqueIp } from "../helpers/oauth";
+import { callWorker, countingD1, createClient, eventsFor, requestToken, uniqueIp } from "../helpers/oauth";
 
 const BOTH = ["devices:read", "devices:write"];
 /** One caller for the file: identical refusals coalesce per IP (§8). */
@@ -238,6 +238,54 @@ describe("Bearer authentication (RFC 6750)", () => {
     ]);
     await db().update(sites).set({ restApiEnabled: true }).where(eq(sites.id, client.site.id));
     expect((await listDevices(client.site.slug, token)).status).toBe(200);
+  });
+
+  it("stores nothing through a token of a Site whose REST API is off", async () => {
+    const client = await createClient({ scopes: BOTH });
+    const token = await tokenOf(client);
+    await db().update(sites).set({ restApiEnabled: false }).where(eq(sites.id, client.site.id));
+    const res = await createDevice(client.site.slug, token, { name: "router", ip_address: "192.0.2.1" });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toBe("access_denied");
+    expect(await db().select().from(devices).where(eq(devices.siteId, client.site.id)).all()).toEqual([]);
+  });
+
+  it("answers 404 once the token's Site no longer exists", async () => {
+    const client = await createClient({ scopes: BOTH });
+    const token = await tokenOf(client);
+    await db().delete(sites).where(eq(sites.id, client.site.id));
+    for (const res of [
+      await listDevices(client.site.slug, token),
+      await createDevice(client.site.slug, token, { name: "router", ip_address: "192.0.2.1" }),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: "not_found", error_description: "There is no such Site." });
+    }
+  });
+
+  it("costs one D1 statement per call: verification is local", async () => {
+    const client = await createClient({ scopes: BOTH });
+    const token = await tokenOf(client);
+    const list = countingD1();
+    const res = await callWorker(
+      devicesPath(client.site.slug),
+      { headers: { Authorization: `Bearer ${token}` } },
+      { DB: list.binding },
+    );
+    expect(res.status).toBe(200);
+    expect(list.tally).toMatchObject({ reads: 1, writes: 0 });
+    const create = countingD1();
+    const created = await callWorker(
+      devicesPath(client.site.slug),
+      {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "router", ip_address: "192.0.2.1" }),
+      },
+      { DB: create.binding },
+    );
+    expect(created.status).toBe(201);
+    expect(create.tally).toMatchObject({ reads: 0, writes: 1 });
   });
 });
 
