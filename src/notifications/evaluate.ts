@@ -19,16 +19,17 @@ const SEND_BATCH_LIMIT = 100;
 
 export type EvaluationMode =
   | { kind: "incremental"; cursor: ExpiryCursor }
-  | { kind: "sweep"; reason: "first-run" | "replay" | "stale-cursor" | "daily" };
+  | { kind: "sweep"; reason: "first-run" | "replay" | "stale-cursor" | "daily" | "manual" };
 
 /**
  * How a run at `now` selects its candidates. Incremental: only what changed since the cursor (milestones whose
  * moment passed, registrations and keys created since, registrations edited since). A full sweep of every
  * `expires_at` that can be due reads more and is the safety net: on the first run, when the cursor is older than
- * the catch-up horizon, on a replay of an earlier instant, and once per UTC day (for edits made outside the
- * product, such as SQL run by hand).
+ * the catch-up horizon, on a replay of an earlier instant, once per UTC day (for edits made outside the product,
+ * such as SQL run by hand), and when asked for (`manual`: a trigger by hand).
  */
-export function chooseMode(cursor: ExpiryCursor | null, now: number): EvaluationMode {
+export function chooseMode(cursor: ExpiryCursor | null, now: number, manual = false): EvaluationMode {
+  if (manual) return { kind: "sweep", reason: "manual" };
   if (!cursor) return { kind: "sweep", reason: "first-run" };
   if (now < cursor.through) return { kind: "sweep", reason: "replay" };
   if (now - cursor.through > EXPIRED_CATCH_UP) return { kind: "sweep", reason: "stale-cursor" };
@@ -193,7 +194,7 @@ async function enqueueNotices(queue: Queue<NotificationMessage>, notices: DueNot
 export async function evaluateExpiry(
   env: Pick<Bindings, "DB" | "NOTIFICATIONS">,
   now: number,
-  options: { maxNotices?: number } = {},
+  options: { maxNotices?: number; sweep?: boolean } = {},
 ): Promise<ExpiryRunSummary> {
   const d1 = env.DB;
   const maxNotices = options.maxNotices ?? MAX_NOTICES_PER_RUN;
@@ -212,7 +213,7 @@ export async function evaluateExpiry(
     keyId: newestRow.key_id ?? 0,
     auditId: newestRow.audit_id ?? 0,
   };
-  const mode = chooseMode(cursor, now);
+  const mode = chooseMode(cursor, now, options.sweep);
   const sources = candidateSources(d1, mode, now, newest, maxNotices + 1);
   const selected = sources.length > 0 ? await d1.batch(sources.map((s) => s.statement)) : [];
   const selectionRowsRead = rowsRead(selected);

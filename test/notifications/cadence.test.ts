@@ -131,7 +131,7 @@ describe("the windows the cron reads", () => {
     expect(crossingWindows(EXPIRES, EXPIRES)).toEqual([]);
   });
 
-  it("sweeps everything on the first run, a replay, a stale cursor and once a UTC day; otherwise reads increments", () => {
+  it("sweeps on the first run, a replay, a stale cursor, once a UTC day and by hand; otherwise reads increments", () => {
     const cursor = { through: EXPIRES + 10 * 60 * MINUTE, registrationId: 1, keyId: 1, auditId: 1 };
     expect(chooseMode(null, cursor.through)).toEqual({ kind: "sweep", reason: "first-run" });
     expect(chooseMode(cursor, cursor.through - MS)).toEqual({ kind: "sweep", reason: "replay" });
@@ -142,5 +142,6 @@ describe("the windows the cron reads", () => {
     expect(chooseMode(cursor, EXPIRES + DAY)).toEqual({ kind: "sweep", reason: "daily" });
     expect(chooseMode(cursor, cursor.through + 15 * MINUTE)).toEqual({ kind: "incremental", cursor });
     expect(chooseMode(cursor, cursor.through)).toEqual({ kind: "incremental", cursor });
+    expect(chooseMode(cursor, cursor.through + 15 * MINUTE, true)).toEqual({ kind: "sweep", reason: "manual" });
   });
 });

@@ -106,10 +106,10 @@ export async function deliverMessages(
   };
 }
 
-/** Runs the Worker's own scheduled handler at `scheduledTime` with the given bindings. */
-export async function runScheduled(scheduledTime: number, bindings: Bindings = env) {
+/** Runs the Worker's own scheduled handler at `scheduledTime` with the given bindings (and cron expression). */
+export async function runScheduled(scheduledTime: number, bindings: Bindings = env, cron = CRON) {
   const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ scheduledTime, cron: CRON }), bindings, ctx);
+  await worker.scheduled(createScheduledController({ scheduledTime, cron }), bindings, ctx);
   await waitOnExecutionContext(ctx);
 }
 

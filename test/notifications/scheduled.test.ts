@@ -241,6 +241,22 @@ describe("the cron fires the §5 notices", () => {
     expect(await templatesOf(audited.id)).toEqual(["expires_in_30_days"]);
   });
 
+  it("evaluates everything due when triggered by hand (no cron expression), as after an expiry set by SQL", async () => {
+    const T = Date.UTC(2037, 7, 7, 15);
+    const { site } = await siteWithAdmins(1);
+    const registration = await expiringAt(site.id, T + 100 * DAY);
+    const queue = recordingBindings();
+    await runScheduled(T, queue.env);
+    // Expired by hand to yesterday: before the previous run, so the next regular run does not look at it.
+    await setExpiry(registration.id, Date.UTC(2037, 7, 6), "2037-08-06");
+    await runScheduled(T + 5 * MINUTE, queue.env);
+    await drain(queue);
+    expect(await templatesOf(registration.id)).toEqual([]);
+    await runScheduled(T + 6 * MINUTE, queue.env, "");
+    await drain(queue);
+    expect(await templatesOf(registration.id)).toEqual(["expired"]);
+  });
+
   it("sends nothing for a disabled registration; re-enabled, it gets the notice due then", async () => {
     const E = Date.UTC(2038, 6, 10, 12);
     const { site, admins } = await siteWithAdmins(1);
