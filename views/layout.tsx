@@ -100,6 +100,9 @@ function MainNav({ session, ctx }: { session: SessionContext | null; ctx: SiteCo
             <li>
               <a href="/admin/users">Users</a>
             </li>
+            <li>
+              <a href="/admin/security-log">All security logs</a>
+            </li>
           </>
         ) : null}
       </ul>

@@ -45,7 +45,12 @@ export function securityEventStatement(db: Db, input: SecurityEventInput, now: n
     })
     .onConflictDoUpdate({
       target: securityEvents.coalesceKey,
-      set: { count: sql`${securityEvents.count} + 1`, lastAt: now },
+      // Concurrent writes may land out of order: keep the true first and last moments.
+      set: {
+        count: sql`${securityEvents.count} + 1`,
+        firstAt: sql`min(${securityEvents.firstAt}, ${now})`,
+        lastAt: sql`max(${securityEvents.lastAt}, ${now})`,
+      },
     });
 }
 
