@@ -2,6 +2,7 @@ import { type CryptoKey, compactVerify, decodeJwt, decodeProtectedHeader, errors
 import type { ClientKeyAlgorithm } from "../../client-keys/parse";
 import { KEY_ALGORITHMS } from "../../db/schema";
 import { MINUTE } from "../../lib/time";
+import { afterResponse } from "../after-response";
 import type { ClientAuthMethod } from "./types";
 
 /**
@@ -324,11 +325,10 @@ export const privateKeyJwt: ClientAuthMethod<PrivateKeyJwtCredentials> = {
       replay: d1ReplayStore(context.env.DB),
     });
     if (!result.ok) return { ok: false, detail: result.code };
-    if (needsKeyLastUsedWrite(result.key, context.now)) {
-      context.waitUntil(
-        recordKeyLastUsed(context.env.DB, result.key.id, context.now).catch((error: unknown) =>
-          console.error("recording key last used", error),
-        ),
+    const { key } = result;
+    if (claimKeyLastUsedWrite(key, context.now)) {
+      afterResponse(context.waitUntil, "recording key last used", () =>
+        recordKeyLastUsed(context.env.DB, key.id, context.now),
       );
     }
     return { ok: true };
@@ -344,8 +344,12 @@ const MAX_TRACKED_KEYS = 10_000;
 const keyWritesByIsolate = new Map<number, number>();
 const fresh = (at: number | null | undefined, now: number) => at != null && at <= now && now - at < MINUTE;
 
-function needsKeyLastUsedWrite(key: AssertionKey, now: number): boolean {
-  return !fresh(key.lastUsedAt, now) && !fresh(keyWritesByIsolate.get(key.id), now);
+/** Whether this authentication records the key's Last used; `true` claims the write for this isolate's minute. */
+function claimKeyLastUsedWrite(key: AssertionKey, now: number): boolean {
+  if (fresh(key.lastUsedAt, now) || fresh(keyWritesByIsolate.get(key.id), now)) return false;
+  if (keyWritesByIsolate.size >= MAX_TRACKED_KEYS) keyWritesByIsolate.clear();
+  keyWritesByIsolate.set(key.id, now);
+  return true;
 }
 
 const RECORD_KEY_LAST_USED_SQL = `UPDATE client_keys SET last_used_at = ?1
@@ -353,8 +357,6 @@ WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - ${MINUTE})`;
 
 /** Records a successful authentication with the key; returns the rows changed (0 when already written this minute). */
 export async function recordKeyLastUsed(d1: D1Database, keyId: number, now: number): Promise<number> {
-  if (keyWritesByIsolate.size >= MAX_TRACKED_KEYS) keyWritesByIsolate.clear();
-  keyWritesByIsolate.set(keyId, now);
   const result = await d1.prepare(RECORD_KEY_LAST_USED_SQL).bind(now, keyId).run();
   return result.meta.changes;
 }
