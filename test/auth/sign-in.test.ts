@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { SESSION_IDLE_TIMEOUT } from "../../src/auth/sessions";
+import { SIGN_IN_WINDOW } from "../../src/auth/throttle";
 import { securityEvents, sessions } from "../../src/db/schema";
 import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from "../../src/lib/crypto";
 import { HOUR } from "../../src/lib/time";
@@ -13,6 +14,9 @@ const postSignIn = (email: string, password: string, headers: Record<string, str
     body: formBody({ email, password }),
     now,
   });
+
+/** The middle of the current throttle window, so a burst never straddles two windows. */
+const midWindow = () => Math.floor(Date.now() / SIGN_IN_WINDOW) * SIGN_IN_WINDOW + SIGN_IN_WINDOW / 2;
 
 describe("password hashing", () => {
   it("uses PBKDF2-SHA256 with 100,000 iterations and a per-user salt", async () => {
@@ -82,10 +86,11 @@ describe("admin sign-in", () => {
 
   it("throttles an account after 5 failures, even with the right password, and records TooManyFailures", async () => {
     const user = await createUser();
+    const now = midWindow();
     for (let i = 0; i < 5; i++) {
-      expect((await postSignIn(user.email, "nope", { "CF-Connecting-IP": `198.51.100.${i}` })).status).toBe(401);
+      expect((await postSignIn(user.email, "nope", { "CF-Connecting-IP": `198.51.100.${i}` }, now)).status).toBe(401);
     }
-    const blocked = await postSignIn(user.email, PASSWORD, { "CF-Connecting-IP": "198.51.100.99" });
+    const blocked = await postSignIn(user.email, PASSWORD, { "CF-Connecting-IP": "198.51.100.99" }, now);
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect(await blocked.text()).toContain("Too many failed sign-in attempts");
@@ -94,13 +99,14 @@ describe("admin sign-in", () => {
   });
 
   it("throttles an IP after 20 failures across accounts", async () => {
-    const ip = "192.0.2.201";
+    const ip = `192.0.2.${100 + Math.floor(Math.random() * 100)}`;
+    const now = midWindow();
     for (let i = 0; i < 20; i++) {
-      await postSignIn(`spray-${i}@example.test`, "nope", { "CF-Connecting-IP": ip });
+      await postSignIn(`spray-${i}-${ip}@example.test`, "nope", { "CF-Connecting-IP": ip }, now);
     }
     const user = await createUser();
-    expect((await postSignIn(user.email, PASSWORD, { "CF-Connecting-IP": ip })).status).toBe(429);
-    expect((await postSignIn(user.email, PASSWORD, { "CF-Connecting-IP": "192.0.2.202" })).status).toBe(303);
+    expect((await postSignIn(user.email, PASSWORD, { "CF-Connecting-IP": ip }, now)).status).toBe(429);
+    expect((await postSignIn(user.email, PASSWORD, { "CF-Connecting-IP": "2001:db8::202" }, now)).status).toBe(303);
   });
 
   it("rotates the session at sign-in: the old cookie stops working", async () => {
