@@ -56,6 +56,6 @@ describe("an XSS payload as a Name is rendered inert everywhere (§10)", () => {
       const [, regPage] = pages[3]!;
       expect(regPage).toContain("<strong>Created</strong>"); // the audit trail row about it
       expect(regPage).toMatch(/hx-confirm="Delete the App registration “(&quot;&gt;|&lt;img)/);
-    });
+    }, 30_000);
   }
 });

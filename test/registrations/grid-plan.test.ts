@@ -68,5 +68,5 @@ describe("the grid's queries read indexes, so a page costs the same at 10 or 10,
     const filtered = await loadGridPage(db(), source, query({ q: "reg 0999", sort: "created", dir: "desc" }), 100, NOW);
     expect(filtered.total).toBe(10); // reg 09990 … reg 09999
     expect(filtered.rows.map((r) => r.name)[0]).toBe("reg 09999");
-  });
+  }, 30_000);
 });

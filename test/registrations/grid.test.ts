@@ -72,7 +72,7 @@ describe("the App registrations grid (§4)", () => {
       .map((r) => r.name);
     expect(await sorted("sort=client_id")).toEqual(byClientId);
     expect(await sorted("sort=client_id&dir=desc")).toEqual([...byClientId].reverse());
-  });
+  }, 30_000);
 
   it("links each header to the opposite order of the current sort, and others to ascending", async () => {
     const { site, admin } = await siteWithAdmin();
@@ -168,7 +168,7 @@ describe("the App registrations grid (§4)", () => {
     const past = await (await admin.get(`${gridPath(site)}?page=40`)).text();
     expect(names(past)).toEqual(["reg-10", "reg-11"]);
     expect(past).toContain("Page 2 of 2");
-  });
+  }, 30_000);
 
   it("answers htmx with only the grid fragment and the canonical URL to push; a history restore gets the page", async () => {
     const { site, admin } = await siteWithAdmin();
@@ -292,7 +292,7 @@ describe("views (Default View ▼) and ⚙️ settings", () => {
     expect(rows.find((r) => r.name === "View 7")?.query).toBe("state=expired&sort=expires");
     const elsewhere = await (await admin.get(`${gridPath(second)}?state=expired&sort=expires`)).text();
     expect(elsewhere).toContain("<summary>View 7 ▼</summary>");
-  });
+  }, 30_000);
 
   it("remembers visible columns and page size per user", async () => {
     const { site, admin } = await siteWithAdmin();

@@ -64,7 +64,7 @@ describe("RBAC and ownership on every route and fragment (§10)", () => {
     }
     expect(await snapshot(site.id)).toBe(before);
     expect(await auditOf(site.id, registration.id)).toEqual([]);
-  });
+  }, 30_000);
 
   it("a Site Administrator gets 404 for a registration id of another Site, and it stays untouched", async () => {
     const mine = await createSite();
@@ -83,7 +83,7 @@ describe("RBAC and ownership on every route and fragment (§10)", () => {
     expect(await auditOf(theirs.id, registration.id)).toEqual([]);
     // Their grid does not show it either.
     expect(gridRows(await (await admin.get(gridPath(mine))).text())).toEqual([]);
-  });
+  }, 30_000);
 
   it("a Site Administrator cannot reach another Site's catalog at all (404)", async () => {
     const mine = await createSite();
@@ -94,7 +94,7 @@ describe("RBAC and ownership on every route and fragment (§10)", () => {
       expect((await send(admin, route)).status, `${route[0]} ${route[1]}`).toBe(404);
     }
     expect(await registrationsOf(theirs.id)).toHaveLength(1);
-  });
+  }, 30_000);
 
   it("the Global Administrator manages every Site's registrations", async () => {
     const site = await createSite();

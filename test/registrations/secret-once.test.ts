@@ -113,7 +113,7 @@ describe("the Client secret is shown once and appears in no other response, row 
     expect(JSON.stringify(logged)).not.toContain(secret);
     // The secret rows went with the registration.
     expect(JSON.stringify(await db().select().from(clientSecrets).all())).not.toContain(hash);
-  });
+  }, 30_000);
 
   it("the pages before deletion do show the registration, so the scan above looked at real content", async () => {
     const { site, admin } = await siteWithAdmin();
