@@ -76,6 +76,13 @@ function dateLimits(site: Site, now: number) {
   return { minDate: addCalendarDays(today, 1), maxDate: addCalendarDays(today, site.maxRegistrationDays) };
 }
 
+/** On edit, a stored date beyond today's cap (the Site lowered it since) may stay: the browser must not block it. */
+function editDateLimits(site: Site, registration: AppRegistration, now: number) {
+  const limits = dateLimits(site, now);
+  const stored = registration.expirationDate;
+  return { ...limits, maxDate: stored > limits.maxDate ? stored : limits.maxDate };
+}
+
 function valuesOf(input: RegistrationFormInput): RegistrationFormValues {
   return { ...input, lifetimeMinutes: String(input.lifetimeMinutes) };
 }
@@ -161,7 +168,7 @@ function renderEditForm(
         errors={errors}
         version={version}
         timeZone={site.timeZone}
-        {...dateLimits(site, c.var.now)}
+        {...editDateLimits(site, registration, c.var.now)}
       />
     </section>,
     {

@@ -491,5 +491,8 @@ describe("README screenshot", () => {
     await visible(page.getByRole("alert").filter({ hasText: "Legacy inventory sync" }));
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: false });
+    await page.context().close();
+    // Leave the shared dev database as the other browser tests expect it (its rows go with the Site).
+    sql(`DELETE FROM users WHERE email = ${sqlText(email)}; DELETE FROM sites WHERE slug = ${sqlText(slug)};`);
   });
 });

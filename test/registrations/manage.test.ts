@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { recordSecurityEvent } from "../../src/audit/security-events";
-import { appRegistrations, clientSecrets, securityEvents } from "../../src/db/schema";
+import { appRegistrations, clientSecrets, securityEvents, sites } from "../../src/db/schema";
 import { hashClientSecret } from "../../src/registrations/secrets";
 import { db } from "../helpers/app";
 import { createRegistration } from "../helpers/registrations";
@@ -156,6 +156,20 @@ describe("editing and renewing (§3, §4)", () => {
       description: "Kept for the record",
       expirationDate: "2031-01-01",
     });
+  });
+
+  it("keeps a stored date beyond a cap the Site lowered since, while other fields change", async () => {
+    const { site, admin } = await siteWithAdmin();
+    const { row: reg } = await createThroughForm(admin, site, { expirationDate: "2032-12-01" });
+    await db().update(sites).set({ maxRegistrationDays: 30 }).where(eq(sites.id, site.id));
+    const path = regPath(site, reg!.id);
+    const form = await (await admin.get(`${path}/edit`)).text();
+    expect(form).toContain('max="2032-12-01" value="2032-12-01"');
+    const res = await admin.post(`${path}/edit`, await editForm(admin, path, { description: "Still far ahead" }));
+    expect(res.status).toBe(303);
+    const moved = await admin.post(`${path}/edit`, await editForm(admin, path, { expirationDate: "2032-11-30" }));
+    expect(moved.status).toBe(422);
+    expect(await moved.text()).toContain("Choose a date at most 30 days ahead.");
   });
 
   it("refuses to move the date into the past, keeping what was typed", async () => {
