@@ -11,7 +11,7 @@ import { loadRegistrationAuditTrail } from "../audit/admin-audit";
 import { createDb } from "../db/client";
 import type { AppRegistration, Site } from "../db/schema";
 import type { AppEnv } from "../env";
-import { addCalendarDays, calendarDateInZone } from "../lib/time";
+import { addCalendarDays, calendarDateInZone, calendarDaysBetween } from "../lib/time";
 import { gridRoutes } from "./grid-routes";
 import { adminPageHeaders, appContext, wantsFragment } from "./http";
 import {
@@ -80,7 +80,7 @@ function dateLimits(site: Site, now: number) {
 function editDateLimits(site: Site, registration: AppRegistration, now: number) {
   const limits = dateLimits(site, now);
   const stored = registration.expirationDate;
-  return { ...limits, maxDate: stored > limits.maxDate ? stored : limits.maxDate };
+  return { ...limits, maxDate: calendarDaysBetween(limits.maxDate, stored) > 0 ? stored : limits.maxDate };
 }
 
 function valuesOf(input: RegistrationFormInput): RegistrationFormValues {
