@@ -258,6 +258,7 @@ export const adminAuditEvents = sqliteTable(
   (t) => [
     index("admin_audit_registration_idx").on(t.registrationId, t.at),
     index("admin_audit_site_time_idx").on(t.siteId, t.at),
+    index("admin_audit_target_idx").on(t.targetType, t.targetLabel, t.at),
   ],
 );
 
@@ -307,6 +308,12 @@ export const userPreferences = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] })],
 );
+
+/** Where scheduled jobs left off (e.g. the expiry cron's cursor), one integer per name. */
+export const jobState = sqliteTable("job_state", {
+  name: text("name").primaryKey(),
+  value: integer("value").notNull(),
+});
 
 export type Site = typeof sites.$inferSelect;
 export type User = typeof users.$inferSelect;

@@ -2,19 +2,15 @@
  * Where the cron left off, so a run reads only what changed since the previous one (§5: the cost grows with the due
  * registrations, not with the total).
  *
- * The schema has no table for job state, so these values live in `throttle_counters` (a generic key/window/count
- * table) under keys prefixed `job:`, with `window_start = 0` and the value in `count`. The retention purge leaves
- * `job:` keys alone. A dedicated `job_state(name PRIMARY KEY, value)` table would be their clean home.
+ * The values live in the `job_state` table, one integer per name.
  */
 
-export const JOB_KEY_PREFIX = "job:";
-
 const KEYS = {
-  through: "job:expiry-notices:through",
-  registrationId: "job:expiry-notices:registration-id",
-  keyId: "job:expiry-notices:key-id",
-  auditId: "job:expiry-notices:audit-id",
-  requeueThrough: "job:expiry-notices:requeue-through",
+  through: "expiry-notices:through",
+  registrationId: "expiry-notices:registration-id",
+  keyId: "expiry-notices:key-id",
+  auditId: "expiry-notices:audit-id",
+  requeueThrough: "expiry-notices:requeue-through",
 } as const;
 
 export type JobField = keyof typeof KEYS;
@@ -33,7 +29,7 @@ export interface ExpiryCursor {
 export function readJobStateStatement(d1: D1Database, fields: JobField[]): D1PreparedStatement {
   const placeholders = fields.map(() => "?").join(", ");
   return d1
-    .prepare(`SELECT key, count AS value FROM throttle_counters WHERE window_start = 0 AND key IN (${placeholders})`)
+    .prepare(`SELECT name AS key, value FROM job_state WHERE name IN (${placeholders})`)
     .bind(...fields.map((f) => KEYS[f]));
 }
 
@@ -64,8 +60,8 @@ export function advanceJobStateStatements(
   return (Object.entries(values) as [JobField, number][]).map(([field, value]) =>
     d1
       .prepare(
-        `INSERT INTO throttle_counters (key, window_start, count) VALUES (?, 0, ?)
-         ON CONFLICT (key, window_start) DO UPDATE SET count = max(count, excluded.count)`,
+        `INSERT INTO job_state (name, value) VALUES (?, ?)
+         ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)`,
       )
       .bind(KEYS[field], value),
   );

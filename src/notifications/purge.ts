@@ -2,7 +2,6 @@ import { purgeSecurityEvents } from "../audit/retention";
 import { createDb } from "../db/client";
 import { DAY } from "../lib/time";
 import { purgeUsedAssertions } from "../oauth/client-auth/private-key-jwt";
-import { JOB_KEY_PREFIX } from "./cursor";
 
 /** Throttle windows are minutes long; a day-old window can no longer count. */
 export const THROTTLE_WINDOW_RETENTION = DAY;
@@ -30,7 +29,7 @@ function deleteBatch(d1: D1Database, sql: string, cutoff: number): Purge {
 /**
  * The cron's retention purge, in bounded batches per table: security events older than 90 days (§8, the security
  * log's own purge), replay-protection entries of assertions past their `exp` (private_key_jwt's own purge), sessions
- * past their absolute expiry, and throttle windows older than a day (the cron's `job:` cursors excepted).
+ * past their absolute expiry, and throttle windows older than a day.
  */
 export async function purgeExpired(
   d1: D1Database,
@@ -56,7 +55,7 @@ export async function purgeExpired(
       deleteBatch(
         d1,
         `DELETE FROM throttle_counters WHERE rowid IN (SELECT rowid FROM throttle_counters
-           WHERE window_start < ?1 AND key NOT LIKE '${JOB_KEY_PREFIX}%' ORDER BY window_start LIMIT ?2)`,
+           WHERE window_start < ?1 ORDER BY window_start LIMIT ?2)`,
         now - THROTTLE_WINDOW_RETENTION,
       ),
     ],

@@ -27,7 +27,7 @@ export async function siteWithAdmins(admins = 1, site: Parameters<typeof createS
 
 /** Forgets where the cron left off, so the next run starts with a full sweep (as on a fresh database). */
 export async function resetCronState() {
-  await env.DB.prepare("DELETE FROM throttle_counters WHERE key LIKE 'job:%'").run();
+  await env.DB.prepare("DELETE FROM job_state WHERE name LIKE 'expiry-notices:%'").run();
 }
 
 export interface SentEmail {
