@@ -18,27 +18,38 @@ export interface TokenFailure {
 }
 
 /**
- * Records a failed token request in the security log (§8) under the registration's Site, so its administrators see
- * it. When the request failed before the token endpoint looked the Client ID up, the Site is looked up here (after
- * the response); a Client ID no registration has is recorded without a Site.
+ * Records failed token requests in the security log (§8) under their registration's Site, so its administrators
+ * see them: one coalescing upsert each, all in one D1 batch. A request that failed before the token endpoint looked
+ * its Client ID up has its Site looked up here; a Client ID no registration has is recorded without a Site.
  */
-export async function recordTokenFailure(d1: D1Database, failure: TokenFailure, now: number): Promise<void> {
-  let owner = failure.client ? { siteId: failure.client.siteId, name: failure.client.name } : null;
-  if (failure.client === undefined && failure.clientId && UUID.test(failure.clientId)) {
-    owner = await findRegistrationForLog(d1, failure.clientId);
+export async function recordTokenFailures(
+  d1: D1Database,
+  entries: { failure: TokenFailure; now: number }[],
+): Promise<void> {
+  const db = createDb(d1);
+  const statements = [];
+  for (const { failure, now } of entries) {
+    let owner = failure.client ? { siteId: failure.client.siteId, name: failure.client.name } : null;
+    if (failure.client === undefined && failure.clientId && UUID.test(failure.clientId)) {
+      owner = await findRegistrationForLog(d1, failure.clientId);
+    }
+    statements.push(
+      securityEventStatement(
+        db,
+        {
+          siteId: owner?.siteId ?? null,
+          event: "service_auth_failed",
+          detailCode: failure.detail,
+          clientId: failure.clientId,
+          registrationName: owner?.name ?? null,
+          ip: failure.ip,
+          userAgent: failure.userAgent,
+          endpoint: TOKEN_ENDPOINT_LABEL,
+        },
+        now,
+      ),
+    );
   }
-  await securityEventStatement(
-    createDb(d1),
-    {
-      siteId: owner?.siteId ?? null,
-      event: "service_auth_failed",
-      detailCode: failure.detail,
-      clientId: failure.clientId,
-      registrationName: owner?.name ?? null,
-      ip: failure.ip,
-      userAgent: failure.userAgent,
-      endpoint: TOKEN_ENDPOINT_LABEL,
-    },
-    now,
-  );
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
 }

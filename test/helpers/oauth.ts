@@ -141,6 +141,8 @@ export function registrationRow(id: number) {
 }
 
 export interface D1Tally {
+  /** Round trips made with batch(). */
+  batches: number;
   reads: number;
   writes: number;
   /** Rows changed by the writes (D1 `meta.changes`). */
@@ -155,7 +157,7 @@ const WRITE = /^\s*(insert|update|delete|replace)\b/i;
  * about what runs. Batches count each statement.
  */
 export function countingD1(d1: D1Database = env.DB): { binding: D1Database; tally: D1Tally } {
-  const tally: D1Tally = { reads: 0, writes: 0, changes: 0, statements: [] };
+  const tally: D1Tally = { batches: 0, reads: 0, writes: 0, changes: 0, statements: [] };
   const note = (sql: string, meta: D1Meta | undefined) => {
     tally.statements.push(sql.replace(/\s+/g, " ").trim());
     if (WRITE.test(sql)) {
@@ -190,6 +192,7 @@ export function countingD1(d1: D1Database = env.DB): { binding: D1Database; tall
       if (prop === "batch") {
         return async (statements: D1PreparedStatement[]) => {
           const results = await target.batch(statements);
+          tally.batches += 1;
           for (const [i, s] of statements.entries()) note(sqlOf.get(s) ?? "", results[i]?.meta);
           return results;
         };

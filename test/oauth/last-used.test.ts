@@ -111,6 +111,25 @@ describe("the D1 budget of a token request (§7)", () => {
     expect((await eventsFor(stranger)).map((e) => [e.detailCode, e.siteId])).toEqual([["InvalidIntegration", null]]);
   });
 
+  it("records a burst of failures in shared D1 batches: identical ones coalesce into one row", async () => {
+    const { site, clientId } = await createClient();
+    const ip = uniqueIp();
+    const { binding, tally } = countingD1();
+    const now = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        requestToken({ clientId, clientSecret: "asc_wrong", ip, now, bindings: { DB: binding } }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(30).fill(401));
+    expect(tally.reads).toBe(30);
+    // Failures answered close together share a batch: fewer round trips than failures.
+    expect(tally.statements.filter((s) => /insert into "security_events"/.test(s))).toHaveLength(30);
+    expect(tally.batches).toBeLessThan(30);
+    const events = await eventsFor(clientId);
+    expect(events.map((e) => [e.detailCode, e.count, e.siteId])).toEqual([["InvalidSecret", 30, site.id]]);
+  });
+
   it("answers a failure without waiting for the security log write", async () => {
     const { clientId } = await createClient();
     const DB = stallingD1(/security_events/);
