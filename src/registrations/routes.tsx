@@ -2,12 +2,16 @@ import { zValidator } from "@hono/zod-validator";
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
+import { RegistrationHealth } from "../../views/audit/health";
+import { ClientKeysSection } from "../../views/client-keys/section";
 import type { Crumb } from "../../views/layout";
 import { RegistrationForm } from "../../views/registrations/form";
 import { AuditTrail, DeleteConfirmPage, RegistrationPage, StatusSection } from "../../views/registrations/page";
 import { SecretOncePage } from "../../views/registrations/secret";
 import { siteCrumbs } from "../../views/shell/pages";
 import { loadRegistrationAuditTrail } from "../audit/admin-audit";
+import { loadRegistrationHealth } from "../audit/health";
+import { listClientKeys } from "../client-keys/repository";
 import { createDb } from "../db/client";
 import type { AppRegistration, Site } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -258,7 +262,12 @@ export const registrationRoutes = new Hono<AppEnv>()
   .get("/:id{[0-9]+}", validId, async (c) => {
     const { site } = c.var.siteContext;
     const registration = await loadOwned(c, c.req.valid("param").id);
-    const audit = await loadRegistrationAuditTrail(createDb(c.env.DB), site.id, registration.id);
+    const db = createDb(c.env.DB);
+    const [audit, health, keys] = await Promise.all([
+      loadRegistrationAuditTrail(db, site.id, registration.id),
+      loadRegistrationHealth(db, site.id, registration.clientId, c.var.now),
+      listClientKeys(db, site.id, registration.id),
+    ]);
     adminPageHeaders(c);
     return c.render(
       <RegistrationPage
@@ -268,6 +277,16 @@ export const registrationRoutes = new Hono<AppEnv>()
         csrfToken={session(c).csrfToken}
         now={c.var.now}
         audit={audit}
+        health={health ? <RegistrationHealth health={health} site={site} /> : undefined}
+        publicKeys={
+          <ClientKeysSection
+            site={site}
+            registration={registration}
+            keys={keys}
+            csrfToken={session(c).csrfToken}
+            now={c.var.now}
+          />
+        }
         notice={PAGE_NOTICES[c.req.query("notice") ?? ""]}
       />,
       { title: `${registration.name} · ${site.name}`, breadcrumbs: catalogCrumbs(site, { label: registration.name }) },

@@ -1,3 +1,4 @@
+import type { Child } from "hono/jsx";
 import type { AuditTrailEntry, AuditValue } from "../../src/audit/admin-audit";
 import type { AppRegistration, Site } from "../../src/db/schema";
 import { expiresLabel, registrationState } from "../../src/registrations/lifecycle";
@@ -58,6 +59,10 @@ const FIELD_LABELS: Record<string, string> = {
   scopes: "Scopes",
   accessTokenLifetime: "Access token lifetime",
   clientId: "Client ID",
+  kid: "Key ID (kid)",
+  alg: "Algorithm",
+  fingerprint: "Fingerprint",
+  expires: "Key expiry",
 };
 
 const ACTION_LABELS: Record<string, string> = {
@@ -66,6 +71,8 @@ const ACTION_LABELS: Record<string, string> = {
   enabled: "Enabled",
   disabled: "Disabled",
   deleted: "Deleted",
+  add: "Public key added",
+  remove: "Public key removed",
 };
 
 function show(field: string, value: AuditValue): string {
@@ -114,9 +121,9 @@ export function AuditTrail({
                     {Object.entries(e.changes).map(([field, [before, after]]) => (
                       <li>
                         {FIELD_LABELS[field] ?? field}:{" "}
-                        {e.action === "created" ? (
+                        {e.action === "created" || e.action === "add" ? (
                           show(field, after)
-                        ) : e.action === "deleted" ? (
+                        ) : e.action === "deleted" || e.action === "remove" ? (
                           show(field, before)
                         ) : (
                           <>
@@ -138,7 +145,9 @@ export function AuditTrail({
 }
 
 /** §4 registration page: every field, the state, edit/renew, enable/disable, delete and the audit trail. */
-export function RegistrationPage(props: Props & { audit: AuditTrailEntry[]; notice?: string }) {
+export function RegistrationPage(
+  props: Props & { audit: AuditTrailEntry[]; notice?: string; health?: Child; publicKeys?: Child },
+) {
   const { site, registration: reg, base } = props;
   const page = `${base}/${reg.id}`;
   const scopes = reg.scopes.split(" ").filter(Boolean);
@@ -201,6 +210,8 @@ export function RegistrationPage(props: Props & { audit: AuditTrailEntry[]; noti
           <a href={`${page}/keys`}>Public keys (private_key_jwt)</a>
         </p>
       </section>
+      {props.health}
+      {props.publicKeys}
       <section class="card danger-zone" aria-labelledby="delete-heading">
         <h2 id="delete-heading">Delete</h2>
         <p>
