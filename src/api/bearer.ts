@@ -4,7 +4,7 @@ import { callerIp } from "../audit/security-events";
 import type { AppEnv, Variables } from "../env";
 import { afterResponse } from "../oauth/after-response";
 import { issuerFor, type Scope } from "../oauth/config";
-import { type AccessTokenClaims, loadSigningKeys, unverifiedClientId, verifyAccessToken } from "../oauth/jose";
+import { type AccessTokenClaims, loadSigningKeys, unverifiedClientId, verifyAccessTokenCached } from "../oauth/jose";
 import { type ApiDenialCode, recordApiDenial } from "./denials";
 
 /** The realm of the REST API's Bearer challenges (RFC 6750 §3). */
@@ -86,7 +86,7 @@ export function requireAccess(scope: Scope) {
     }
     const token = match[1] ?? "";
     const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
-    const verified = await verifyAccessToken(keys, token, {
+    const verified = await verifyAccessTokenCached(keys, token, {
       issuer: issuerFor(c.env, c.req.url),
       audience: c.env.AUDIENCE,
       now: c.var.now,

@@ -1,8 +1,7 @@
 /**
  * How long bookkeeping waits before it starts: long enough for the runtime to hand the answer over first, so work
- * that only needs to happen eventually (security log rows, throttle counting, Last used) never competes with the
- * answer for the isolate. Measured locally: started at once, a failure's bookkeeping made its own answer about 1.6×
- * slower than a success's; started after this delay, both answers take the same time.
+ * that only needs to happen eventually (Last used, API denials) never competes with the answer it follows. Measured
+ * locally, bookkeeping started at once made its own answer about 1.6× slower.
  */
 export const BOOKKEEPING_DELAY_MS = 20;
 

@@ -205,3 +205,34 @@ export function unverifiedClientId(token: string): string | null {
     return null;
   }
 }
+
+const MAX_CACHED_TOKENS = 10_000;
+/** Per key set: verified tokens (with the issuer and audience they were checked for) → their claims. */
+const verifiedTokens = new WeakMap<SigningKeySet, Map<string, AccessTokenClaims>>();
+
+/**
+ * `verifyAccessToken` with a per-isolate memory of tokens that verified: a consumer sends the same token for up to
+ * its lifetime, and repeating the signature check for the same bytes, keys, issuer and audience proves nothing new.
+ * Only `exp` depends on time, so it is checked again on every use. A new key set (rotation) starts an empty memory.
+ */
+export async function verifyAccessTokenCached(
+  keys: SigningKeySet,
+  token: string,
+  expected: { issuer: string; audience: string; now: number },
+): Promise<AccessTokenVerification> {
+  let cache = verifiedTokens.get(keys);
+  if (!cache) {
+    cache = new Map();
+    verifiedTokens.set(keys, cache);
+  }
+  const cacheKey = `${expected.issuer} ${expected.audience} ${token}`;
+  const claims = cache.get(cacheKey);
+  if (claims && claims.exp > expected.now / 1000) return { ok: true, claims };
+  cache.delete(cacheKey);
+  const verified = await verifyAccessToken(keys, token, expected);
+  if (verified.ok) {
+    if (cache.size >= MAX_CACHED_TOKENS) cache.clear();
+    cache.set(cacheKey, verified.claims);
+  }
+  return verified;
+}

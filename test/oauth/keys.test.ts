@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { decodeProtectedHeader, exportJWK, generateKeyPair, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
-import { loadSigningKeys } from "../../src/oauth/jose";
+import { loadSigningKeys, verifyAccessTokenCached } from "../../src/oauth/jose";
 import { ORIGIN } from "../helpers/app";
 import { callWorker, createClient, eventsFor, requestToken, servedJwks, verifyWithServedJwks } from "../helpers/oauth";
 
@@ -86,6 +86,38 @@ describe("JWKS", () => {
     expect(jwks.status).toBe(500);
     expect(await jwks.json()).toEqual({ error: "server_error" });
     expect(await eventsFor(client.clientId)).toEqual([]);
+  });
+});
+
+describe("verified tokens", () => {
+  it("are remembered per key set until they expire, so a repeated token is not verified again", async () => {
+    const client = await createClient();
+    const now = Date.now();
+    const res = await requestToken({ ...client, now });
+    const token = ((await res.json()) as { access_token: string }).access_token;
+    const keys = await loadSigningKeys(env.SIGNING_KEYS);
+    const expected = { issuer: ORIGIN, audience: env.AUDIENCE, now };
+    const first = await verifyAccessTokenCached(keys, token, expected);
+    const second = await verifyAccessTokenCached(keys, token, { ...expected, now: now + 60_000 });
+    expect(first.ok && second.ok && first.claims === second.claims).toBe(true);
+    // Another audience is checked afresh, and fails.
+    expect(
+      await verifyAccessTokenCached(keys, token, { ...expected, audience: "https://other.example" }),
+    ).toMatchObject({
+      ok: false,
+      reason: "InvalidIssuer",
+    });
+    // Past exp the memory does not help.
+    expect(await verifyAccessTokenCached(keys, token, { ...expected, now: now + 3600_000 })).toMatchObject({
+      ok: false,
+      reason: "AccessTokenExpired",
+    });
+    // Another key set (a rotation) verifies afresh.
+    const rotated = await loadSigningKeys(keySet(await privateJwk("k-rotated")));
+    expect(await verifyAccessTokenCached(rotated, token, expected)).toMatchObject({
+      ok: false,
+      reason: "InvalidSignature",
+    });
   });
 });
 
