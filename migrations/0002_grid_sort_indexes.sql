@@ -1,0 +1,2 @@
+CREATE INDEX `app_registrations_site_created_idx` ON `app_registrations` (`site_id`,`created_at`);--> statement-breakpoint
+CREATE INDEX `app_registrations_name_idx` ON `app_registrations` (lower("name"));
