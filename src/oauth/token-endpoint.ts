@@ -2,7 +2,7 @@ import type { Bindings } from "../env";
 import { randomToken } from "../lib/crypto";
 import { isExpired } from "../registrations/lifecycle";
 import { afterResponse } from "./after-response";
-import { parseBasicAuthorization } from "./client-auth/basic-header";
+import { type BasicAuthorization, parseBasicAuthorization } from "./client-auth/basic-header";
 import { type SelectedClientAuthentication, selectClientAuthentication } from "./client-auth/index";
 import { lookupTokenClient, type StoredClient, type TokenClientLookup } from "./client-store";
 import { SCOPES, type Scope, TOKEN_ENDPOINT_PATH } from "./config";
@@ -41,6 +41,7 @@ export interface TokenExchange {
   /** Headers of the answer, success or error. */
   headers: Record<string, string>;
   params?: TokenParams;
+  authorization?: BasicAuthorization;
   /** The Client ID as sent, as soon as the request names one. */
   clientIdAsSent: string | null;
   authentication?: SelectedClientAuthentication;
@@ -73,6 +74,7 @@ export const noStore: TokenStep = (x) => {
 /** §7: form-encoded POST only, within the size limit; RFC 6749 §3.2: each parameter at most once. */
 export const parseForm: TokenStep = async (x) => {
   const authorization = parseBasicAuthorization(x.request.headers.get("Authorization"));
+  x.authorization = authorization;
   if (authorization.kind === "credentials") x.clientIdAsSent = authorization.clientId;
   if (x.request.method !== "POST")
     throw invalidRequest("The token endpoint accepts POST only.", 405, { Allow: "POST" });
@@ -88,9 +90,10 @@ export const parseForm: TokenStep = async (x) => {
  * 401 invalid_client; only the recorded detail code differs (§8).
  */
 export const authenticateClient: TokenStep = async (x) => {
-  const params = need(x.params, "params");
-  const authorization = parseBasicAuthorization(x.request.headers.get("Authorization"));
-  const selected = selectClientAuthentication({ params, authorization });
+  const selected = selectClientAuthentication({
+    params: need(x.params, "params"),
+    authorization: need(x.authorization, "authorization"),
+  });
   x.authentication = selected;
   x.clientIdAsSent = selected.clientId;
 
