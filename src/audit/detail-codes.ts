@@ -79,7 +79,7 @@ const SERVICE_AUTH: Record<string, Entry> = {
   TooManyFailures: {
     answer: "429 with Retry-After",
     explanation:
-      "Too many failed token requests for this Client ID or from this IP in a short time; the request was refused without checking its credentials.",
+      "Too many failed token requests from this IP, or for this Client ID, in a short time. A blocked IP is refused without its credentials being checked; for a blocked Client ID only attempts that fail anyway are refused, so the right secret still gets tokens.",
     fix: "Filter by the Client ID or the IP to find the failures just before this row and fix their cause, then wait for Retry-After. The real client with the right secret calling from another IP keeps getting tokens.",
   },
   MissingKeyId: {
