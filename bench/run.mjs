@@ -18,6 +18,8 @@ import {
 } from "../scripts/local.mjs";
 import { compareUnderLoad, median, percentile, runAutocannon, timeRequest } from "./lib/load.mjs";
 import {
+  cpuSeconds,
+  findWorkerSocket,
   freePort,
   installCleanup,
   makeTempDir,
@@ -54,16 +56,22 @@ const CONFIG = {
   rounds: int("BENCH_ROUNDS", 3),
   warmup: int("BENCH_WARMUP", 3),
   /** Token requests counted for D1 reads/writes. */
-  countedTokens: int("BENCH_COUNTED_TOKENS", 1000),
+  countedTokens: int("BENCH_COUNTED_TOKENS", 500),
   /** Right/wrong secret pairs timed one after the other. */
-  latencyPairs: int("BENCH_LATENCY_PAIRS", 300),
-  gridSamples: int("BENCH_GRID_SAMPLES", 25),
+  latencyPairs: int("BENCH_LATENCY_PAIRS", 200),
+  gridSamples: int("BENCH_GRID_SAMPLES", 20),
 };
 const CRON = "*/15 * * * *";
+const VIA_PROXY = process.env.BENCH_VIA_PROXY === "1";
 const GRID_PATH = (site) => `/sites/${site}/settings/iam/app-registrations`;
 const FIFTEEN_MINUTES = 15 * 60_000;
 const packageVersion = (name) => JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"))).version;
-const log = (message) => console.log(message);
+const STARTED = performance.now();
+/** Progress lines carry the seconds since the start, so a slow phase is easy to spot. */
+const log = (message) => {
+  const seconds = ((performance.now() - STARTED) / 1000).toFixed(0).padStart(3);
+  console.log(message.startsWith("\n") || message === "" ? message : `[${seconds} s] ${message}`);
+};
 const origin = (port) => `http://127.0.0.1:${port}`;
 
 function parseDevVars(text) {
@@ -120,6 +128,20 @@ function wranglerFlags(workerDir) {
   return match ? [...match[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]) : [];
 }
 
+const isOurWorker = async (base) => "meter" in (await (await fetch(`${base}/__bench/d1`)).json());
+const isFloorWorker = async (base) => (await fetch(`${base}/`)).headers.get("X-Bench-Worker") === "floor";
+const isHelloWorker = async (base) => (await (await fetch(`${base}/`)).text()) === "Hello, world";
+
+/**
+ * Where the load goes for a Worker. By default straight to the workerd socket that serves it: `wrangler dev` puts a
+ * proxy Worker (a Durable Object that exists for reloads) and another local HTTP hop in front of every Worker, which
+ * production does not have. BENCH_VIA_PROXY=1 measures through wrangler dev's public port instead.
+ */
+async function workerBase(server, port, isWorker) {
+  if (VIA_PROXY) return origin(port);
+  return findWorkerSocket(server, port, isWorker);
+}
+
 /** Sets everything up, starts the four servers, returns what the measurements need. */
 async function setUp() {
   if (await ensureDevVars()) log("Wrote .dev.vars with a fresh signing key set and secret pepper.");
@@ -131,6 +153,11 @@ async function setUp() {
   const source = describeSource(fromHead);
   const workerDir = snapshotWorker(join(work, "worker"), { fromHead });
   log(`Measuring ${source} (a snapshot: edits during the run do not reach the running Worker).`);
+  log(
+    VIA_PROXY
+      ? "Workers are loaded through wrangler dev's public port (its proxy Worker included)."
+      : "Workers are loaded at the workerd socket that serves them (wrangler dev's proxy Worker skipped).",
+  );
   const audience = wranglerVar(workerDir, "AUDIENCE");
 
   log("Local D1: migrations, §11 seed, bench data (100,000 registrations)…");
@@ -192,33 +219,40 @@ async function setUp() {
     waitForHttp(servers.hello, `${origin(ports.hello)}/`),
     waitForHttp(servers.oidc, `${origin(ports.oidc)}/.well-known/openid-configuration`),
   ]);
-  return { secrets, audience, plan, persistTo, workerDir, source, ports, servers };
+  const bases = {
+    ours: await workerBase(servers.ours, ports.ours, isOurWorker),
+    floor: await workerBase(servers.floor, ports.floor, isFloorWorker),
+    hello: await workerBase(servers.hello, ports.hello, isHelloWorker),
+    oidc: origin(ports.oidc),
+  };
+  return { secrets, audience, plan, persistTo, workerDir, source, ports, bases, servers };
 }
 
 /** Token endpoint throughput and latency: ours, node-oidc-provider, floor, the same requests and load. */
 async function measureTokens(ctx) {
-  const { plan, ports, audience, secrets } = ctx;
+  const { plan, bases, audience, secrets } = ctx;
   const [client] = plan.clients;
   const targets = [
     {
       key: "ours",
       name: "ours (Worker + D1, wrangler dev)",
-      request: tokenRequest(origin(ports.ours), client.clientId, client.clientSecret),
-      keys: `${origin(ports.ours)}/.well-known/jwks.json`,
+      request: tokenRequest(bases.ours, client.clientId, client.clientSecret),
+      keys: `${bases.ours}/.well-known/jwks.json`,
     },
     {
       key: "oidc",
       name: `node-oidc-provider ${packageVersion("oidc-provider")} (Node ${process.versions.node})`,
-      request: tokenRequest(origin(ports.oidc), client.clientId, client.clientSecret),
-      keys: `${origin(ports.oidc)}/.well-known/jwks.json`,
+      request: tokenRequest(bases.oidc, client.clientId, client.clientSecret),
+      keys: `${bases.oidc}/.well-known/jwks.json`,
     },
     {
       key: "floor",
       name: "floor Worker (no D1, wrangler dev)",
-      request: tokenRequest(origin(ports.floor), client.clientId, client.clientSecret),
+      request: tokenRequest(bases.floor, client.clientId, client.clientSecret),
       keys: publicKeySet(secrets.SIGNING_KEYS),
     },
   ];
+  for (const t of targets) t.cpu = () => cpuSeconds(ctx.servers[t.key]);
   const available = [];
   const unavailable = {};
   for (const t of targets) {
@@ -241,7 +275,7 @@ async function measureTokens(ctx) {
 
 /** D1 statements per token request, counted inside our Worker by the instrumented entry. */
 async function measureTokenD1(ctx) {
-  const base = origin(ctx.ports.ours);
+  const base = ctx.bases.ours;
   const [client] = ctx.plan.clients;
   const bucketName = "POST /oauth/token";
   await d1Counter.start(base);
@@ -273,7 +307,7 @@ async function measureTokenD1(ctx) {
  * IP) never triggers and every wrong secret takes the full path to `401 invalid_client`.
  */
 async function measureSecretTiming(ctx) {
-  const base = origin(ctx.ports.ours);
+  const base = ctx.bases.ours;
   const clients = ctx.plan.clients;
   const right = [];
   const wrong = [];
@@ -317,7 +351,7 @@ async function measureSecretTiming(ctx) {
 
 /** REST API (GET devices with a Bearer token) against the hello-world Worker, same load. */
 async function measureRest(ctx, accessToken) {
-  const base = origin(ctx.ports.ours);
+  const base = ctx.bases.ours;
   const url = `${base}/api/v1/sites/${SITES.api}/devices`;
   const headers = { Authorization: `Bearer ${accessToken}` };
   const probe = await timeRequest(url, { headers });
@@ -327,8 +361,12 @@ async function measureRest(ctx, accessToken) {
   log(`REST API vs hello world: same load (${CONFIG.rounds} × ${CONFIG.duration} s)…`);
   const [rest, hello] = await compareUnderLoad(
     [
-      { name: "REST API GET devices (Bearer)", request: { url, headers } },
-      { name: "hello-world Worker", request: { url: `${origin(ctx.ports.hello)}/` } },
+      { name: "REST API GET devices (Bearer)", request: { url, headers }, cpu: () => cpuSeconds(ctx.servers.ours) },
+      {
+        name: "hello-world Worker",
+        request: { url: `${ctx.bases.hello}/` },
+        cpu: () => cpuSeconds(ctx.servers.hello),
+      },
     ],
     { ...CONFIG, log },
   );
@@ -351,7 +389,7 @@ async function measureRest(ctx, accessToken) {
 
 /** Full grid page render time, signed in as a Site Administrator: 10 vs 10,000 registrations in the Site. */
 async function measureGrid(ctx) {
-  const base = origin(ctx.ports.ours);
+  const base = ctx.bases.ours;
   let cookie;
   try {
     cookie = await signIn(base, BENCH_ADMIN, LOCAL_PASSWORD);
@@ -391,8 +429,8 @@ async function measureCron(ctx) {
   const port = await freePort();
   const server = startOurWorker(port, ctx, { exact: true });
   ctx.servers.exact = server;
-  const base = origin(port);
-  await waitForHttp(server, `${base}/__bench/d1`);
+  await waitForHttp(server, `${origin(port)}/__bench/d1`);
+  const base = await workerBase(server, port, isOurWorker);
   const meter = (await d1Counter.read(base)).meter;
   if (meter !== "query") throw new Error(`the exact D1 meter is not active (meter: ${meter})`);
   // Rows read per token request, for the record (statement counts come from the load-time Worker).
@@ -537,45 +575,60 @@ async function main() {
   if (oursOk && oidc)
     out.push(`ours ÷ node-oidc-provider: ${fmt(ours.rps / oidc.rps)} × req/s, p99 ${fmt(ours.p99 / oidc.p99)} ×`);
   if (oursOk && floor) out.push(`ours ÷ floor: ${fmt(ours.rps / floor.rps)} × req/s`);
+  const details = [];
+  if (floor && oidc) {
+    details.push(
+      `floor ÷ node-oidc-provider: ${fmt(floor.rps / oidc.rps)} × req/s, the most any Worker token endpoint can reach on this runtime and machine`,
+    );
+  }
+  if (oursOk && floor) {
+    details.push(
+      `CPU per token request: ours ${fmt(ours.cpuMs)} ms = floor ${fmt(floor.cpuMs)} ms + ${fmt(ours.cpuMs - floor.cpuMs)} ms (the D1 read through the local D1, throttle check, routing, Last used)`,
+    );
+  }
+  if (rest.rest) {
+    details.push(
+      `CPU per REST request: ${fmt(rest.rest.cpuMs)} ms = hello world ${fmt(rest.hello.cpuMs)} ms + ${fmt(rest.rest.cpuMs - rest.hello.cpuMs)} ms (Bearer verification, the D1 read, JSON)`,
+    );
+    if (rest.d1) {
+      details.push(
+        `D1 per REST request: ${fmt(rest.d1.readsPerRequest, 3)} reads, ${fmt(rest.d1.writesPerRequest, 3)} writes`,
+      );
+    }
+  }
   for (const [key, reason] of Object.entries(tokens.unavailable)) out.push(`${key}: not measured — ${reason}`);
   if (rest.rest) {
     out.push("", "REST API vs hello world (same load)");
     out.push(table(LOAD_HEADERS, loadRows([rest.rest, rest.hello])));
-    if (rest.d1)
-      out.push(
-        `D1 per REST request: ${fmt(rest.d1.readsPerRequest, 3)} reads, ${fmt(rest.d1.writesPerRequest, 3)} writes`,
-      );
   }
   if (tokenD1 && !tokenD1.unavailable) {
-    out.push(
-      "",
+    details.push(
       `D1 per token request (${fmtInt(tokenD1.requests)} requests counted in the Worker): ${fmt(tokenD1.readsPerToken, 3)} reads, ${fmt(tokenD1.writesPerToken, 3)} writes, ${fmt(tokenD1.roundTripsPerToken, 3)} round trips` +
         (cron.tokenRows
           ? `; ${fmt(cron.tokenRows.rowsReadPerToken, 2)} rows read, ${fmt(cron.tokenRows.rowsWrittenPerToken, 3)} rows written (exact meter)`
           : ""),
     );
-    for (const [sql, s] of Object.entries(tokenD1.statements)) out.push(`  ${fmtInt(s.count)} × ${sql.slice(0, 150)}`);
+    for (const [sql, s] of Object.entries(tokenD1.statements)) {
+      details.push(`  ${fmtInt(s.count)} × ${sql.slice(0, 150)}${sql.length > 150 ? "…" : ""}`);
+    }
   }
   if (timing && !timing.unavailable) {
-    out.push(
-      "",
+    details.push(
       `Secret check timing (${timing.samples} pairs, sequential): right ${fmt(timing.rightMedian)} ms, wrong ${fmt(timing.wrongMedian)} ms (p90 ${fmt(timing.rightP90)} / ${fmt(timing.wrongP90)} ms)`,
     );
   }
   if (!grid.unavailable) {
-    out.push(
-      "",
+    details.push(
       `Admin grid page (signed in, ${grid.samples} samples each): 10 registrations ${fmt(grid.small)} ms, 10,000 registrations ${fmt(grid.large)} ms (${fmtInt(grid.bytes.small)} / ${fmtInt(grid.bytes.large)} bytes)`,
     );
   }
   if (cron.first) {
-    out.push(
-      "",
+    details.push(
       `Cron at the seeded instant: ${fmtInt(cronReads)} rows read, ${fmtInt(cron.first.bucket?.rowsWritten)} rows written, ${fmtInt(cron.first.bucket?.readStatements)} reads + ${fmtInt(cron.first.bucket?.writeStatements)} writes in ${fmtInt(cron.first.bucket?.roundTrips)} round trips; fired ${fmtInt(fired)} of ${fmtInt(plan.due)} due (${fmt(cron.first.ms, 0)} ms)`,
       `Cron again 15 minutes later (nothing new due): ${fmtInt(cron.repeat.bucket?.rowsRead)} rows read in ${fmtInt(cron.repeat.bucket?.roundTrips)} round trips`,
     );
   }
-  out.push("", "Targets");
+  out.push("", ...details, "", "Targets");
   out.push(table(TARGET_HEADERS, targetRows(targets)));
   out.push("", `Finished in ${elapsed.toFixed(0)} s.`);
   log(out.join("\n"));
@@ -584,9 +637,11 @@ async function main() {
   const dir = join(ROOT, ".bench");
   mkdirSync(dir, { recursive: true });
   const markdown = [
-    `Run ${new Date().toISOString()} of ${ctx.source} on ${machine}; Node ${process.versions.node}, wrangler ${packageVersion("wrangler")}, oidc-provider ${packageVersion("oidc-provider")}, autocannon ${packageVersion("autocannon")}; ${CONFIG.connections} connections, ${CONFIG.rounds} × ${CONFIG.duration} s after ${CONFIG.warmup} s warm-up, medians.`,
+    `Run ${new Date().toISOString()} of ${ctx.source} on ${machine}; Workers loaded ${VIA_PROXY ? "through wrangler dev's proxy" : "at their workerd socket"}; Node ${process.versions.node}, wrangler ${packageVersion("wrangler")}, oidc-provider ${packageVersion("oidc-provider")}, autocannon ${packageVersion("autocannon")}; ${CONFIG.connections} connections, ${CONFIG.rounds} × ${CONFIG.duration} s after ${CONFIG.warmup} s warm-up, medians.`,
     "",
     markdownTable(LOAD_HEADERS, loadRows([...loadTable, ...(rest.rest ? [rest.rest, rest.hello] : [])])),
+    "",
+    ...details.map((line) => (line.startsWith("  ") ? `  - \`${line.trim()}\`` : `- ${line}`)),
     "",
     markdownTable(TARGET_HEADERS, targetRows(targets)),
     "",

@@ -16,6 +16,7 @@ interface FloorEnv {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const LIFETIME_SECONDS = 3600;
 
 let signingKey: Promise<{ key: CryptoKey | Uint8Array; kid: string }> | undefined;
@@ -71,8 +72,11 @@ function oauthError(error: string, status: number) {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    if (request.method !== "POST" || url.pathname !== "/oauth/token") return new Response("Not found", { status: 404 });
-    const form = new URLSearchParams(await request.text());
+    if (request.method !== "POST" || url.pathname !== "/oauth/token") {
+      return new Response("Not found", { status: 404, headers: { "X-Bench-Worker": "floor" } });
+    }
+    // arrayBuffer + TextDecoder: in workerd, request.text() costs measurably more CPU for the same bytes.
+    const form = new URLSearchParams(decoder.decode(await request.arrayBuffer()));
     if (form.get("grant_type") !== "client_credentials") return oauthError("unsupported_grant_type", 400);
     const credentials = parseBasic(request.headers.get("Authorization"));
     if (!credentials) return oauthError("invalid_client", 401);

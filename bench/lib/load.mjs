@@ -53,10 +53,15 @@ export async function compareUnderLoad(targets, { connections, duration, rounds,
   const perTarget = new Map(targets.map((t) => [t.name, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const target of targets) {
-      const summary = summarize(await runAutocannon({ ...target.request, connections, duration }));
+      const cpuBefore = target.cpu?.();
+      const result = await runAutocannon({ ...target.request, connections, duration });
+      const cpuAfter = target.cpu?.();
+      const summary = summarize(result);
+      // CPU the server spent per answered request: unlike req/s, hardly moved by other work on the machine.
+      summary.cpuMs = target.cpu ? ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total) : Number.NaN;
       perTarget.get(target.name).push(summary);
       log(
-        `  round ${round}/${rounds} ${target.name}: ${summary.rps.toFixed(0)} req/s, p50 ${summary.p50} ms, p99 ${summary.p99} ms, errors ${summary.errors}`,
+        `  round ${round}/${rounds} ${target.name}: ${summary.rps.toFixed(0)} req/s, p50 ${summary.p50} ms, p99 ${summary.p99} ms, errors ${summary.errors}, ${summary.cpuMs.toFixed(2)} CPU ms/request`,
       );
     }
   }
@@ -71,6 +76,7 @@ export async function compareUnderLoad(targets, { connections, duration, rounds,
       rps: median(runs.map((r) => r.rps)),
       p50: median(runs.map((r) => r.p50)),
       p99: median(runs.map((r) => r.p99)),
+      cpuMs: median(runs.map((r) => r.cpuMs)),
       errors: runs.reduce((sum, r) => sum + r.errors, 0),
       requests: runs.reduce((sum, r) => sum + r.requests, 0),
       statusCodes,

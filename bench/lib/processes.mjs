@@ -2,7 +2,7 @@
 // its own process group (wrangler dev and its workerd children die together), and the groups and directories are
 // removed on a normal finish, on failure, on Ctrl-C and on SIGTERM.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -77,8 +77,7 @@ export function startWranglerDev(name, port, args, { cwd = ROOT } = {}) {
     "127.0.0.1",
     "--port",
     String(port),
-    "--inspector-port",
-    "0",
+    ...(args.includes("--inspector-port") ? [] : ["--inspector-port", "0"]),
     "--show-interactive-dev-session=false",
     "--log-level",
     "warn",
@@ -152,4 +151,75 @@ export function installCleanup() {
       stopAll().finally(() => process.exit(130));
     });
   }
+}
+
+/** Fields of /proc/<pid>/stat after "(comm) ": state, ppid, pgrp, …, utime (11), stime (12). */
+function statFields(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+function groupPids(pgid) {
+  return readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)?.[2]) === pgid);
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) used so far by the live processes of a server's process group (Linux: /proc). */
+export function cpuSeconds(handle) {
+  let ticks = 0;
+  for (const pid of groupPids(handle.child.pid)) {
+    const fields = statFields(pid);
+    if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Loopback TCP ports on which processes of the process group `pgid` listen (Linux: /proc). */
+function listeningPorts(pgid) {
+  const pids = groupPids(pgid);
+  const inodes = new Set();
+  for (const pid of pids) {
+    let fds = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {}
+    for (const fd of fds) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (match) inodes.add(match[1]);
+      } catch {}
+    }
+  }
+  const ports = new Set();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let lines = [];
+    try {
+      lines = readFileSync(table, "utf8").trim().split("\n").slice(1);
+    } catch {}
+    for (const line of lines) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === "0A" && inodes.has(cols[9])) ports.add(Number.parseInt(cols[1].split(":").pop(), 16));
+    }
+  }
+  return [...ports];
+}
+
+/**
+ * The workerd socket that serves the Worker itself, behind wrangler dev's proxy Worker: the one listening port of
+ * the server's process group, other than `publicPort`, for which `isWorker(baseUrl)` says yes.
+ */
+export async function findWorkerSocket(handle, publicPort, isWorker) {
+  for (const port of listeningPorts(handle.child.pid)) {
+    if (port === publicPort) continue;
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      if (await isWorker(base)) return base;
+    } catch {}
+  }
+  throw new Error(`${handle.name}: no workerd socket of its own answered as the Worker`);
 }

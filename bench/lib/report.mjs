@@ -18,10 +18,10 @@ export function markdownTable(headers, rows) {
 }
 
 export function loadRows(results) {
-  return results.map((r) => [r.name, fmtInt(r.rps), fmt(r.p50, 0), fmt(r.p99, 0), fmtInt(r.errors)]);
+  return results.map((r) => [r.name, fmtInt(r.rps), fmt(r.p50, 0), fmt(r.p99, 0), fmtInt(r.errors), fmt(r.cpuMs, 2)]);
 }
 
-export const LOAD_HEADERS = ["target", "req/s", "p50 ms", "p99 ms", "errors"];
+export const LOAD_HEADERS = ["target", "req/s", "p50 ms", "p99 ms", "errors", "CPU ms/req"];
 
 /**
  * A target: `value` measured (NaN when it could not be measured, with `note` saying why), `holds(value)`, and the
