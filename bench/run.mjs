@@ -251,8 +251,20 @@ async function measureTokens(ctx) {
       request: tokenRequest(bases.floor, client.clientId, client.clientSecret),
       keys: publicKeySet(secrets.SIGNING_KEYS),
     },
+    {
+      key: "floorD1",
+      name: "floor + 1 D1 read (for reference)",
+      request: {
+        ...tokenRequest(bases.floor, client.clientId, client.clientSecret),
+        url: `${bases.floor}/oauth/token-d1`,
+      },
+      keys: publicKeySet(secrets.SIGNING_KEYS),
+      server: "floor",
+    },
   ];
-  for (const t of targets) t.cpu = () => cpuSeconds(ctx.servers[t.key]);
+  const setup = await fetch(`${bases.floor}/__bench/setup`, { method: "POST" });
+  if (setup.status !== 204) throw new Error(`floor Worker set-up answered ${setup.status}`);
+  for (const t of targets) t.cpu = () => cpuSeconds(ctx.servers[t.server ?? t.key]);
   const available = [];
   const unavailable = {};
   for (const t of targets) {
@@ -581,10 +593,19 @@ async function main() {
       `floor ÷ node-oidc-provider: ${fmt(floor.rps / oidc.rps)} × req/s, the most any Worker token endpoint can reach on this runtime and machine`,
     );
   }
+  const floorD1 = tokens.byKey.floorD1;
   if (oursOk && floor) {
     details.push(
       `CPU per token request: ours ${fmt(ours.cpuMs)} ms = floor ${fmt(floor.cpuMs)} ms + ${fmt(ours.cpuMs - floor.cpuMs)} ms (the D1 read through the local D1, throttle check, routing, Last used)`,
     );
+  }
+  if (floor && floorD1) {
+    details.push(
+      `one D1 read through wrangler dev's local D1 costs the floor ${fmt(floorD1.cpuMs - floor.cpuMs)} CPU ms per request: floor + 1 D1 read ÷ floor = ${fmt(floorD1.rps / floor.rps)} × req/s`,
+    );
+  }
+  if (oursOk && floorD1) {
+    details.push(`ours ÷ (floor + 1 D1 read): ${fmt(ours.rps / floorD1.rps)} × req/s`);
   }
   if (rest.rest) {
     details.push(

@@ -4,8 +4,11 @@ import { importJWK, SignJWT } from "jose";
  * The floor: the least work any client_credentials token endpoint on Workers must do. It parses the form and the
  * Basic header, HMACs the secret with the pepper, compares in constant time and signs an ES256 access token with
  * jose. No database, no logging, no throttling. The real endpoint cannot be faster than this on the same runtime.
+ * A second path does the same plus one D1 read of the stored hash: the least a D1-backed endpoint can do.
  */
 interface FloorEnv {
+  /** Used only by the /oauth/token-d1 variant. */
+  DB: D1Database;
   SIGNING_KEYS: string;
   SECRET_PEPPER: string;
   AUDIENCE: string;
@@ -69,10 +72,27 @@ function oauthError(error: string, status: number) {
   return Response.json({ error }, { status, headers: { "Cache-Control": "no-store" } });
 }
 
+/** The one row the floor-with-D1 variant reads per request: the client's stored secret hash. */
+const LOOKUP_SQL = "SELECT secret_hash FROM floor_clients WHERE client_id = ?1";
+
+async function setUp(env: FloorEnv) {
+  await env.DB.batch([
+    env.DB.prepare("CREATE TABLE IF NOT EXISTS floor_clients (client_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL)"),
+    env.DB.prepare("INSERT OR REPLACE INTO floor_clients (client_id, secret_hash) VALUES (?1, ?2)").bind(
+      env.FLOOR_CLIENT_ID,
+      env.FLOOR_CLIENT_SECRET_HASH,
+    ),
+  ]);
+  return new Response(null, { status: 204 });
+}
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    if (request.method !== "POST" || url.pathname !== "/oauth/token") {
+    // /oauth/token is the floor; /oauth/token-d1 is the same plus the one D1 read the spec allows, for comparison.
+    const withD1 = url.pathname === "/oauth/token-d1";
+    if (request.method === "POST" && url.pathname === "/__bench/setup") return setUp(env);
+    if (request.method !== "POST" || (url.pathname !== "/oauth/token" && !withD1)) {
       return new Response("Not found", { status: 404, headers: { "X-Bench-Worker": "floor" } });
     }
     // arrayBuffer + TextDecoder: in workerd, request.text() costs measurably more CPU for the same bytes.
@@ -80,11 +100,16 @@ export default {
     if (form.get("grant_type") !== "client_credentials") return oauthError("unsupported_grant_type", 400);
     const credentials = parseBasic(request.headers.get("Authorization"));
     if (!credentials) return oauthError("invalid_client", 401);
+    const stored = withD1
+      ? await env.DB.prepare(LOOKUP_SQL).bind(credentials.clientId).first<string>("secret_hash")
+      : credentials.clientId === env.FLOOR_CLIENT_ID
+        ? env.FLOOR_CLIENT_SECRET_HASH
+        : null;
     const digest = toHex(await crypto.subtle.sign("HMAC", await loadHmacKey(env), encoder.encode(credentials.secret)));
-    const expected = encoder.encode(env.FLOOR_CLIENT_SECRET_HASH);
+    const expected = encoder.encode(stored ?? "");
     const actual = encoder.encode(digest);
     const secretOk = actual.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(actual, expected);
-    if (credentials.clientId !== env.FLOOR_CLIENT_ID || !secretOk) return oauthError("invalid_client", 401);
+    if (stored === null || !secretOk) return oauthError("invalid_client", 401);
     const allowed = env.FLOOR_SCOPES.split(" ");
     const requested = form.get("scope")?.split(" ").filter(Boolean) ?? [];
     if (!requested.every((s) => allowed.includes(s))) return oauthError("invalid_scope", 400);
