@@ -42,7 +42,7 @@ import {
   targetRows,
 } from "./lib/report.mjs";
 import { BENCH_ADMIN, generateClientSecret, hashClientSecret, planSeed, SITES, seedSql } from "./lib/seed.mjs";
-import { describeSource, snapshotWorker } from "./lib/snapshot.mjs";
+import { describeSource, snapshotFixture, snapshotWorker } from "./lib/snapshot.mjs";
 import { d1Counter, probeToken, publicKeySet, signIn, tokenRequest } from "./lib/targets.mjs";
 
 const int = (name, fallback) => {
@@ -189,20 +189,18 @@ async function setUp() {
   log("Starting our Worker, the floor Worker, the hello-world Worker (wrangler dev) and node-oidc-provider…");
   const servers = {
     ours: startOurWorker(ports.ours, { workerDir, persistTo }),
-    floor: startWranglerDev("floor Worker (wrangler dev)", ports.floor, [
-      "--config",
-      "bench/floor-worker/wrangler.toml",
-      "--persist-to",
-      join(work, "floor-state"),
-      "--env-file",
-      floorEnvFile,
-    ]),
-    hello: startWranglerDev("hello-world Worker (wrangler dev)", ports.hello, [
-      "--config",
-      "bench/hello-worker/wrangler.toml",
-      "--persist-to",
-      join(work, "hello-state"),
-    ]),
+    floor: startWranglerDev(
+      "floor Worker (wrangler dev)",
+      ports.floor,
+      ["--config", "wrangler.toml", "--persist-to", join(work, "floor-state"), "--env-file", floorEnvFile],
+      { cwd: snapshotFixture(work, "floor-worker") },
+    ),
+    hello: startWranglerDev(
+      "hello-world Worker (wrangler dev)",
+      ports.hello,
+      ["--config", "wrangler.toml", "--persist-to", join(work, "hello-state")],
+      { cwd: snapshotFixture(work, "hello-worker") },
+    ),
     oidc: startProcess("node-oidc-provider", process.execPath, ["bench/oidc-provider/server.mjs"], {
       env: serverEnv({
         PORT: String(ports.oidc),

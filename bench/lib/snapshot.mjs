@@ -45,3 +45,12 @@ export function snapshotWorker(dir, { fromHead = false } = {}) {
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
   return dir;
 }
+
+/** A copy of a bench fixture Worker (bench/<name>) in `work`, next to a link to node_modules; returns its directory. */
+export function snapshotFixture(work, name) {
+  const dir = join(work, name);
+  cpSync(join(ROOT, "bench", name), dir, { recursive: true, filter: (source) => !source.includes(".wrangler") });
+  if (!existsSync(join(work, "node_modules")))
+    symlinkSync(join(ROOT, "node_modules"), join(work, "node_modules"), "dir");
+  return dir;
+}
