@@ -164,15 +164,23 @@ function statFields(pid) {
 }
 
 function groupPids(pgid) {
-  return readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)?.[2]) === pgid);
+  let entries = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  return entries.filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)?.[2]) === pgid);
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** CPU seconds (user + system) used so far by the live processes of a server's process group (Linux: /proc). */
 export function cpuSeconds(handle) {
+  const pids = groupPids(handle.child.pid);
+  if (pids.length === 0) return Number.NaN;
   let ticks = 0;
-  for (const pid of groupPids(handle.child.pid)) {
+  for (const pid of pids) {
     const fields = statFields(pid);
     if (fields) ticks += Number(fields[11]) + Number(fields[12]);
   }
@@ -221,5 +229,7 @@ export async function findWorkerSocket(handle, publicPort, isWorker) {
       if (await isWorker(base)) return base;
     } catch {}
   }
-  throw new Error(`${handle.name}: no workerd socket of its own answered as the Worker`);
+  throw new Error(
+    `${handle.name}: no workerd socket of its own answered as the Worker (this needs Linux /proc; BENCH_VIA_PROXY=1 loads wrangler dev's public port instead)`,
+  );
 }
