@@ -137,3 +137,10 @@ export function zoneAbbreviation(instant: number, timeZone: string): string {
   }
   return f.formatToParts(new Date(instant)).find((p) => p.type === "timeZoneName")?.value ?? timeZone;
 }
+
+/** `2026-11-22 14:05:07`: an instant in `timeZone`, to the second, without the zone name. */
+export function formatInstantSeconds(instant: number, timeZone: string): string {
+  const w = wallClock(instant, timeZone);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${w.year}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
+}
