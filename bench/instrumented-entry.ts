@@ -4,8 +4,8 @@ import worker from "../src/index";
 /**
  * Benchmark-only entry point: the production Worker (src/index.ts) unchanged, plus a D1 query counter.
  *
- * `npm run bench` serves this file instead of src/index.ts (`wrangler dev bench/instrumented-entry.ts --var
- * ENVIRONMENT:bench`). Counting is off until the bench turns it on (POST /__bench/d1/start); while it is off every
+ * `npm run bench` builds and serves this file instead of src/index.ts (bench/lib/serve-worker.mjs, with the var
+ * `ENVIRONMENT=bench`). Counting is off until the bench turns it on (POST /__bench/d1/start); while it is off every
  * event goes straight to the production handlers with the real bindings. While it is on, each fetch, scheduled and
  * queue event gets a copy of `env` whose `DB` counts every statement it runs into the event's bucket
  * ("POST /oauth/token", "scheduled <cron>", "queue <name>"), including work the event left to waitUntil.

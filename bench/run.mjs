@@ -19,13 +19,12 @@ import {
 import { compareUnderLoad, median, percentile, runAutocannon, timeRequest } from "./lib/load.mjs";
 import {
   cpuSeconds,
-  findWorkerSocket,
   freePort,
   installCleanup,
   makeTempDir,
   serverEnv,
   startProcess,
-  startWranglerDev,
+  startWorker,
   stopAll,
   stopProcess,
   waitForHttp,
@@ -52,7 +51,7 @@ const int = (name, fallback) => {
 
 const CONFIG = {
   connections: int("BENCH_CONNECTIONS", 32),
-  duration: int("BENCH_DURATION", 10),
+  duration: int("BENCH_DURATION", 8),
   rounds: int("BENCH_ROUNDS", 3),
   warmup: int("BENCH_WARMUP", 3),
   /** Token requests counted for D1 reads/writes. */
@@ -62,7 +61,7 @@ const CONFIG = {
   gridSamples: int("BENCH_GRID_SAMPLES", 20),
 };
 const CRON = "*/15 * * * *";
-const VIA_PROXY = process.env.BENCH_VIA_PROXY === "1";
+const VIA_ENTRY = process.env.BENCH_VIA_ENTRY === "1";
 const GRID_PATH = (site) => `/sites/${site}/settings/iam/app-registrations`;
 const FIFTEEN_MINUTES = 15 * 60_000;
 const packageVersion = (name) => JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"))).version;
@@ -101,45 +100,37 @@ function sqlCount(persistTo, sql) {
 }
 
 /**
- * Our Worker under `wrangler dev`, served through bench/instrumented-entry.ts. `exact` adds the d1_binding_jsrpc
- * compatibility flag so the D1 counter can read rows read/written for every statement (used for the cron only; the
- * load runs use the production configuration).
+ * Our Worker under local workerd (bench/lib/serve-worker.mjs), served through bench/instrumented-entry.ts. `exact`
+ * adds the d1_binding_jsrpc compatibility flag so the D1 counter can read rows read/written for every statement (used
+ * for the cron only; the load runs use the production configuration).
  */
-function startOurWorker(port, { workerDir, persistTo }, { exact = false } = {}) {
-  const args = [
-    "bench/instrumented-entry.ts",
-    "--config",
-    "wrangler.toml",
-    "--persist-to",
+async function startOurWorker({ workerDir, persistTo, work }, { exact = false } = {}) {
+  return startWorkerAt(exact ? "our Worker (exact D1 meter)" : "our Worker", {
+    cwd: workerDir,
+    script: "bench/instrumented-entry.ts",
+    outDir: join(work, exact ? "build-ours-exact" : "build-ours"),
     persistTo,
-    "--var",
-    "ENVIRONMENT:bench",
-  ];
-  if (exact) {
-    const flags = [...wranglerFlags(workerDir), "d1_binding_jsrpc"];
-    args.push(...flags.map((flag) => `--compatibility-flag=${flag}`), "--var", "BENCH_D1_METER:query");
-  }
-  const name = exact ? "our Worker (wrangler dev, exact D1 meter)" : "our Worker (wrangler dev)";
-  return startWranglerDev(name, port, args, { cwd: workerDir });
+    vars: { ENVIRONMENT: "bench", ...(exact ? { BENCH_D1_METER: "query" } : {}) },
+    compatibilityFlags: exact ? ["d1_binding_jsrpc"] : [],
+  });
 }
-
-function wranglerFlags(workerDir) {
-  const match = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(readFileSync(join(workerDir, "wrangler.toml"), "utf8"));
-  return match ? [...match[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]) : [];
-}
-
-const isOurWorker = async (base) => "meter" in (await (await fetch(`${base}/__bench/d1`)).json());
-const isFloorWorker = async (base) => (await fetch(`${base}/`)).headers.get("X-Bench-Worker") === "floor";
-const isHelloWorker = async (base) => (await (await fetch(`${base}/`)).text()) === "Hello, world";
 
 /**
- * Where the load goes for a Worker. By default straight to the workerd socket that serves it: `wrangler dev` puts a
- * proxy Worker (a Durable Object that exists for reloads) and another local HTTP hop in front of every Worker, which
- * production does not have. BENCH_VIA_PROXY=1 measures through wrangler dev's public port instead.
+ * Starts a Worker and waits until it serves. `base` is where the load goes: by default the Worker's own socket;
+ * BENCH_VIA_ENTRY=1 sends it through Miniflare's entry Worker instead (a local-only hop production does not have).
  */
-async function workerBase(server, port, isWorker) {
-  if (VIA_PROXY) return origin(port);
-  return findWorkerSocket(server, port, isWorker);
+async function startWorkerAt(name, options) {
+  const handle = startWorker(name, { ...options, port: await freePort(), directPort: await freePort() });
+  let timer;
+  const sockets = await Promise.race([
+    handle.ready,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name} did not start within 120 s:\n${handle.output()}`)), 120_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  handle.entry = sockets.entry;
+  handle.base = VIA_ENTRY ? sockets.entry : sockets.direct;
+  return handle;
 }
 
 /** Sets everything up, starts the four servers, returns what the measurements need. */
@@ -154,9 +145,9 @@ async function setUp() {
   const workerDir = snapshotWorker(join(work, "worker"), { fromHead });
   log(`Measuring ${source} (a snapshot: edits during the run do not reach the running Worker).`);
   log(
-    VIA_PROXY
-      ? "Workers are loaded through wrangler dev's public port (its proxy Worker included)."
-      : "Workers are loaded at the workerd socket that serves them (wrangler dev's proxy Worker skipped).",
+    VIA_ENTRY
+      ? "Workers are loaded through Miniflare's entry Worker (BENCH_VIA_ENTRY=1)."
+      : "Workers are loaded at their own workerd socket.",
   );
   const audience = wranglerVar(workerDir, "AUDIENCE");
 
@@ -169,61 +160,44 @@ async function setUp() {
   log(`  seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 
   const [loadClient] = plan.clients;
-  const floorEnvFile = join(work, "floor.env");
-  writeFileSync(
-    floorEnvFile,
-    [
-      `SIGNING_KEYS='${secrets.SIGNING_KEYS}'`,
-      `SECRET_PEPPER='${secrets.SECRET_PEPPER}'`,
-      `AUDIENCE='${audience}'`,
-      `FLOOR_CLIENT_ID='${loadClient.clientId}'`,
-      `FLOOR_CLIENT_SECRET_HASH='${hashClientSecret(secrets.SECRET_PEPPER, loadClient.clientSecret)}'`,
-      "FLOOR_SCOPES='devices:read devices:write'",
-      `FLOOR_SITE='${SITES.api}'`,
-      "",
-    ].join("\n"),
-    { mode: 0o600 },
-  );
+  const floorVars = {
+    SIGNING_KEYS: secrets.SIGNING_KEYS,
+    SECRET_PEPPER: secrets.SECRET_PEPPER,
+    AUDIENCE: audience,
+    FLOOR_CLIENT_ID: loadClient.clientId,
+    FLOOR_CLIENT_SECRET_HASH: hashClientSecret(secrets.SECRET_PEPPER, loadClient.clientSecret),
+    FLOOR_SCOPES: "devices:read devices:write",
+    FLOOR_SITE: SITES.api,
+  };
 
-  const ports = { ours: await freePort(), floor: await freePort(), hello: await freePort(), oidc: await freePort() };
-  log("Starting our Worker, the floor Worker, the hello-world Worker (wrangler dev) and node-oidc-provider…");
-  const servers = {
-    ours: startOurWorker(ports.ours, { workerDir, persistTo }),
-    floor: startWranglerDev(
-      "floor Worker (wrangler dev)",
-      ports.floor,
-      ["--config", "wrangler.toml", "--persist-to", join(work, "floor-state"), "--env-file", floorEnvFile],
-      { cwd: snapshotFixture(work, "floor-worker") },
-    ),
-    hello: startWranglerDev(
-      "hello-world Worker (wrangler dev)",
-      ports.hello,
-      ["--config", "wrangler.toml", "--persist-to", join(work, "hello-state")],
-      { cwd: snapshotFixture(work, "hello-worker") },
-    ),
-    oidc: startProcess("node-oidc-provider", process.execPath, ["bench/oidc-provider/server.mjs"], {
-      env: serverEnv({
-        PORT: String(ports.oidc),
-        CLIENT_ID: loadClient.clientId,
-        CLIENT_SECRET: loadClient.clientSecret,
-        AUDIENCE: audience,
-        NODE_ENV: "production",
-      }),
+  const oidcPort = await freePort();
+  log("Starting our Worker, the floor Worker, the hello-world Worker (local workerd) and node-oidc-provider…");
+  const oidc = startProcess("node-oidc-provider", process.execPath, ["bench/oidc-provider/server.mjs"], {
+    env: serverEnv({
+      PORT: String(oidcPort),
+      CLIENT_ID: loadClient.clientId,
+      CLIENT_SECRET: loadClient.clientSecret,
+      AUDIENCE: audience,
+      NODE_ENV: "production",
     }),
-  };
-  await Promise.all([
-    waitForHttp(servers.ours, `${origin(ports.ours)}/__bench/d1`),
-    waitForHttp(servers.floor, `${origin(ports.floor)}/`),
-    waitForHttp(servers.hello, `${origin(ports.hello)}/`),
-    waitForHttp(servers.oidc, `${origin(ports.oidc)}/.well-known/openid-configuration`),
+  });
+  const [ours, floor, hello] = await Promise.all([
+    startOurWorker({ workerDir, persistTo, work }),
+    startWorkerAt("floor Worker", {
+      cwd: snapshotFixture(work, "floor-worker"),
+      outDir: join(work, "build-floor"),
+      persistTo: join(work, "floor-state"),
+      vars: floorVars,
+    }),
+    startWorkerAt("hello-world Worker", {
+      cwd: snapshotFixture(work, "hello-worker"),
+      outDir: join(work, "build-hello"),
+    }),
+    waitForHttp(oidc, `${origin(oidcPort)}/.well-known/openid-configuration`),
   ]);
-  const bases = {
-    ours: await workerBase(servers.ours, ports.ours, isOurWorker),
-    floor: await workerBase(servers.floor, ports.floor, isFloorWorker),
-    hello: await workerBase(servers.hello, ports.hello, isHelloWorker),
-    oidc: origin(ports.oidc),
-  };
-  return { secrets, audience, plan, persistTo, workerDir, source, ports, bases, servers };
+  const servers = { ours, floor, hello, oidc };
+  const bases = { ours: ours.base, floor: floor.base, hello: hello.base, oidc: origin(oidcPort) };
+  return { secrets, audience, plan, persistTo, workerDir, work, source, bases, servers };
 }
 
 /** Token endpoint throughput and latency: ours, node-oidc-provider, floor, the same requests and load. */
@@ -233,7 +207,7 @@ async function measureTokens(ctx) {
   const targets = [
     {
       key: "ours",
-      name: "ours (Worker + D1, wrangler dev)",
+      name: "ours (Worker + D1, local workerd)",
       request: tokenRequest(bases.ours, client.clientId, client.clientSecret),
       keys: `${bases.ours}/.well-known/jwks.json`,
     },
@@ -245,7 +219,7 @@ async function measureTokens(ctx) {
     },
     {
       key: "floor",
-      name: "floor Worker (no D1, wrangler dev)",
+      name: "floor Worker (no D1, local workerd)",
       request: tokenRequest(bases.floor, client.clientId, client.clientSecret),
       keys: publicKeySet(secrets.SIGNING_KEYS),
     },
@@ -436,11 +410,9 @@ async function measureGrid(ctx) {
  * minutes later. Runs on a fresh start of our Worker with the exact D1 meter, on the same D1.
  */
 async function measureCron(ctx) {
-  const port = await freePort();
-  const server = startOurWorker(port, ctx, { exact: true });
+  const server = await startOurWorker(ctx, { exact: true });
   ctx.servers.exact = server;
-  await waitForHttp(server, `${origin(port)}/__bench/d1`);
-  const base = await workerBase(server, port, isOurWorker);
+  const base = server.base;
   const meter = (await d1Counter.read(base)).meter;
   if (meter !== "query") throw new Error(`the exact D1 meter is not active (meter: ${meter})`);
   // Rows read per token request, for the record (statement counts come from the load-time Worker).
@@ -450,8 +422,8 @@ async function measureCron(ctx) {
   const tokenBucket = (await d1Counter.settle(base, (b) => b["POST /oauth/token"]))["POST /oauth/token"];
   const pick = (b) => Object.entries(b).filter(([name]) => name.startsWith("scheduled "));
   const trigger = async (time) => {
-    // wrangler dev's trigger endpoint (miniflare); the answer says whether the handler finished without throwing.
-    const url = `${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(CRON)}&time=${time}&format=json`;
+    // Miniflare's trigger endpoint on its entry Worker; the answer says whether the handler finished without throwing.
+    const url = `${server.entry}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(CRON)}&time=${time}&format=json`;
     const res = await timeRequest(url);
     if (res.status !== 200) throw new Error(`scheduled handler answered ${res.status}: ${res.body.slice(0, 300)}`);
     const buckets = await d1Counter.settle(base, pick, { quietMs: 1500, timeoutMs: 120_000 });
@@ -599,7 +571,7 @@ async function main() {
   }
   if (floor && floorD1) {
     details.push(
-      `one D1 read through wrangler dev's local D1 costs the floor ${fmt(floorD1.cpuMs - floor.cpuMs)} CPU ms per request: floor + 1 D1 read ÷ floor = ${fmt(floorD1.rps / floor.rps)} × req/s`,
+      `one D1 read through the local D1 costs the floor ${fmt(floorD1.cpuMs - floor.cpuMs)} CPU ms per request: floor + 1 D1 read ÷ floor = ${fmt(floorD1.rps / floor.rps)} × req/s`,
     );
   }
   if (oursOk && floorD1) {
@@ -656,7 +628,7 @@ async function main() {
   const dir = join(ROOT, ".bench");
   mkdirSync(dir, { recursive: true });
   const markdown = [
-    `Run ${new Date().toISOString()} of ${ctx.source} on ${machine}; Workers loaded ${VIA_PROXY ? "through wrangler dev's proxy" : "at their workerd socket"}; Node ${process.versions.node}, wrangler ${packageVersion("wrangler")}, oidc-provider ${packageVersion("oidc-provider")}, autocannon ${packageVersion("autocannon")}; ${CONFIG.connections} connections, ${CONFIG.rounds} × ${CONFIG.duration} s after ${CONFIG.warmup} s warm-up, medians.`,
+    `Run ${new Date().toISOString()} of ${ctx.source} on ${machine}; Workers under local workerd, loaded ${VIA_ENTRY ? "through Miniflare's entry Worker" : "at their own socket"}; Node ${process.versions.node}, wrangler ${packageVersion("wrangler")}, oidc-provider ${packageVersion("oidc-provider")}, autocannon ${packageVersion("autocannon")}; ${CONFIG.connections} connections, ${CONFIG.rounds} × ${CONFIG.duration} s after ${CONFIG.warmup} s warm-up, medians.`,
     "",
     markdownTable(LOAD_HEADERS, loadRows([...loadTable, ...(rest.rest ? [rest.rest, rest.hello] : [])])),
     "",

@@ -1,4 +1,4 @@
-/** Hello world: what a Worker costs under `wrangler dev` before it does any work. */
+/** Hello world: what a Worker costs under local workerd before it does any work. */
 export default {
   fetch() {
     return new Response("Hello, world", { headers: { "Content-Type": "text/plain; charset=utf-8" } });

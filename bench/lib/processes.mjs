@@ -1,13 +1,13 @@
 // Every process and temporary directory the bench starts, and the guarantee that they go away: each server runs in
-// its own process group (wrangler dev and its workerd children die together), and the groups and directories are
+// its own process group (a Worker's Node process and its workerd child die together), and the groups and directories are
 // removed on a normal finish, on failure, on Ctrl-C and on SIGTERM.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { childEnv, ROOT, WRANGLER } from "../../scripts/local.mjs";
+import { childEnv, ROOT } from "../../scripts/local.mjs";
 
 const running = new Set();
 const tempDirs = new Set();
@@ -15,8 +15,23 @@ const OUTPUT_LIMIT = 64 * 1024;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal colour codes in wrangler's output
 const ANSI_ESCAPE = /\x1b\[[0-9;]*m/g;
 
+/**
+ * Where the bench keeps its files, the local D1 included: memory (/dev/shm) where the machine has it, so that the
+ * local D1's per-transaction flush to disk (a simulator cost production D1 does not have on reads) does not decide
+ * the numbers; BENCH_D1_ON_DISK=1 uses the system temporary directory instead.
+ */
+export function benchTempRoot() {
+  if (process.env.BENCH_D1_ON_DISK !== "1") {
+    try {
+      accessSync("/dev/shm", constants.W_OK);
+      return "/dev/shm";
+    } catch {}
+  }
+  return tmpdir();
+}
+
 export function makeTempDir(prefix) {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(benchTempRoot(), prefix));
   tempDirs.add(dir);
   return dir;
 }
@@ -66,23 +81,32 @@ export function startProcess(name, command, args, { cwd = ROOT, env = serverEnv(
   return handle;
 }
 
-/** `wrangler dev` on 127.0.0.1 with the given arguments (config, entry, persistence, vars), run in `cwd`. */
-export function startWranglerDev(name, port, args, { cwd = ROOT } = {}) {
-  const [node, bin] = WRANGLER;
-  const command = [
-    bin,
-    "dev",
-    ...args,
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    ...(args.includes("--inspector-port") ? [] : ["--inspector-port", "0"]),
-    "--show-interactive-dev-session=false",
-    "--log-level",
-    "warn",
-  ];
-  return startProcess(name, node, command, { cwd });
+/**
+ * One Worker under local workerd (bench/lib/serve-worker.mjs: the deploy build, wrangler.toml's bindings, Miniflare
+ * without wrangler dev's inspector, proxy Worker or reloads). `ready` resolves to `{ entry, direct }` once it serves:
+ * `direct` is the socket that reaches the Worker itself, `entry` is Miniflare's entry Worker (cron trigger).
+ */
+export function startWorker(name, { cwd = ROOT, ...options }) {
+  const handle = startProcess(
+    name,
+    process.execPath,
+    [join(ROOT, "bench/lib/serve-worker.mjs"), JSON.stringify({ cwd, ...options })],
+    { cwd },
+  );
+  handle.ready = new Promise((resolve, reject) => {
+    let buffered = "";
+    handle.child.stdout.on("data", (chunk) => {
+      buffered += chunk;
+      for (const line of buffered.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        try {
+          resolve(JSON.parse(line));
+        } catch {}
+      }
+    });
+    handle.exited.then(() => reject(new Error(`${name} exited before it served:\n${handle.output()}`)));
+  });
+  return handle;
 }
 
 /** Waits until `url` answers anything below 500; fails with the server's output when it exits or takes too long. */
@@ -92,8 +116,6 @@ export async function waitForHttp(handle, url, timeoutMs = 90_000) {
     if (handle.child.exitCode !== null || handle.child.signalCode !== null) {
       throw new Error(`${handle.name} exited before it answered:\n${handle.output()}`);
     }
-    // wrangler dev keeps running after a failed build, waiting for a fix: nothing will answer.
-    if (/Build failed/.test(handle.output())) throw new Error(`${handle.name} could not build:\n${handle.output()}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
       await res.arrayBuffer();
@@ -185,51 +207,4 @@ export function cpuSeconds(handle) {
     if (fields) ticks += Number(fields[11]) + Number(fields[12]);
   }
   return ticks / CLOCK_TICKS_PER_SECOND;
-}
-
-/** Loopback TCP ports on which processes of the process group `pgid` listen (Linux: /proc). */
-function listeningPorts(pgid) {
-  const pids = groupPids(pgid);
-  const inodes = new Set();
-  for (const pid of pids) {
-    let fds = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {}
-    for (const fd of fds) {
-      try {
-        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (match) inodes.add(match[1]);
-      } catch {}
-    }
-  }
-  const ports = new Set();
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let lines = [];
-    try {
-      lines = readFileSync(table, "utf8").trim().split("\n").slice(1);
-    } catch {}
-    for (const line of lines) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[3] === "0A" && inodes.has(cols[9])) ports.add(Number.parseInt(cols[1].split(":").pop(), 16));
-    }
-  }
-  return [...ports];
-}
-
-/**
- * The workerd socket that serves the Worker itself, behind wrangler dev's proxy Worker: the one listening port of
- * the server's process group, other than `publicPort`, for which `isWorker(baseUrl)` says yes.
- */
-export async function findWorkerSocket(handle, publicPort, isWorker) {
-  for (const port of listeningPorts(handle.child.pid)) {
-    if (port === publicPort) continue;
-    const base = `http://127.0.0.1:${port}`;
-    try {
-      if (await isWorker(base)) return base;
-    } catch {}
-  }
-  throw new Error(
-    `${handle.name}: no workerd socket of its own answered as the Worker (this needs Linux /proc; BENCH_VIA_PROXY=1 loads wrangler dev's public port instead)`,
-  );
 }

@@ -1,5 +1,5 @@
 // The Worker the bench measures is a snapshot taken when the run starts, served from a temporary directory: edits
-// made to the working tree during the run cannot make `wrangler dev` rebuild and reload it halfway through.
+// made to the working tree during the run cannot reach the build or change what the run measures halfway through.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
