@@ -1,8 +1,8 @@
 import { ExpiryNoticeEmail } from "../../views/emails/expiry-notice";
-import type { NotificationTemplate } from "../db/schema";
 import type { Bindings } from "../env";
 import { formatInstant } from "../lib/time";
 import { TEMPLATE_TITLES } from "./cadence";
+import type { NotificationRow } from "./log-query";
 
 /** `npm start` serves here (§11); used for links in emails when no public origin (ISSUER) is configured. */
 export const LOCAL_ORIGIN = "http://localhost:8787";
@@ -19,21 +19,11 @@ export function publicOrigin(env: Pick<Bindings, "ISSUER">): string {
   return LOCAL_ORIGIN;
 }
 
-/** Everything an expiration notice says (taken from the notification row, so the email matches the log). */
-export interface ExpiryNotice {
-  template: NotificationTemplate;
-  siteSlug: string;
-  siteName: string;
-  siteTimeZone: string;
-  /** Null once the registration was deleted. */
-  registrationId: number | null;
-  registrationName: string;
-  clientId: string;
-  /** Set for a notice about one of its private_key_jwt public keys (§9); `kid` is null once the key was deleted. */
-  key: { kid: string | null } | null;
-  expirationDate: string;
-  expiresAt: number;
-}
+/** Everything an expiration notice says: its notification log row, so the email matches the log, and its Site. */
+export type ExpiryNotice = Pick<
+  NotificationRow,
+  "template" | "registrationId" | "registrationName" | "clientId" | "key" | "expirationDate" | "expiresAt"
+> & { siteSlug: string; siteName: string; siteTimeZone: string };
 
 export interface ExpiryEmail {
   subject: string;

@@ -12,7 +12,10 @@ export type TokenFailureCode =
   | "UnsupportedGrantType"
   | "MalformedRequest"
   | "TooManyFailures"
-  // private_key_jwt (§9)
+  | AssertionOnlyFailureCode;
+
+/** The codes only a private_key_jwt assertion can produce (§9). */
+export type AssertionOnlyFailureCode =
   | "MissingKeyId"
   | "MissingKey"
   | "UnsupportedAlgo"

@@ -3,6 +3,7 @@ import type { ClientKeyAlgorithm } from "../../client-keys/parse";
 import { KEY_ALGORITHMS } from "../../db/schema";
 import { MINUTE } from "../../lib/time";
 import { afterResponse } from "../after-response";
+import type { AssertionOnlyFailureCode } from "../errors";
 import type { ClientAuthMethod } from "./types";
 
 /**
@@ -35,20 +36,8 @@ export const MAX_ASSERTION_VALIDITY_SECONDS = 2 * 60 * 60;
 /** `jti` is part of a D1 primary key; real ones are UUIDs or 128-bit random strings. */
 export const MAX_JTI_LENGTH = 256;
 
-export type AssertionFailureCode =
-  | "MalformedRequest"
-  | "InvalidIntegration"
-  | "MissingKeyId"
-  | "MissingKey"
-  | "UnsupportedAlgo"
-  | "InvalidSignature"
-  | "InvalidIssuer"
-  | "ClientIdMismatch"
-  | "TokenNotAcceptable"
-  | "TokenExpired"
-  | "TokenValidityTooBroad"
-  | "TokenReplayed"
-  | "InvalidTokenType";
+/** What verifying an assertion can fail with: a §9 code, or the request/registration codes every method shares. */
+export type AssertionFailureCode = "MalformedRequest" | "InvalidIntegration" | AssertionOnlyFailureCode;
 
 /** A registered public key as the token endpoint loads it. */
 export interface AssertionKey {
