@@ -1,15 +1,27 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { inject } from "vitest";
+// @ts-expect-error -- plain ESM script shared with `npm start`
+import { LOCAL_PASSWORD, queryLocal } from "../../scripts/local.mjs";
 
-export const LOCAL_PASSWORD = "local-dev-password";
+export { LOCAL_PASSWORD };
+
+export const DAY = 86_400_000;
+
+/** Main and Lab run in UTC: a calendar date `days` from today there. */
+export const dateIn = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);
+
+/** A SQL string literal. */
+export const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+/** Runs SQL on the local D1 behind the browser tests' `wrangler dev`. */
+export const localSql = (statement: string) => queryLocal(statement, { persistTo: inject("persistTo") });
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 
 /** Debian's Chromium, headless, with no background networking (the machine has no internet). */
-export async function launchBrowser(options: { javaScriptEnabled?: boolean } = {}): Promise<Browser> {
+export async function launchBrowser(): Promise<Browser> {
   if (!CHROMIUM) throw new Error("Chromium is not installed: apt-get install -y chromium");
-  void options;
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

@@ -3,12 +3,23 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error -- plain ESM script shared with `npm start`
-import { hashPassword, LOCAL_PASSWORD, queryLocal } from "../../scripts/local.mjs";
-import { baseURL, launchBrowser, newPage, signInAs, textOf, urlMatches, visible } from "./browser";
+import { hashPassword, LOCAL_PASSWORD, } from "../../scripts/local.mjs";
+import {
+  baseURL,
+  DAY,
+  dateIn,
+  launchBrowser,
+  localSql,
+  newPage,
+  signInAs,
+  sqlText,
+  textOf,
+  urlMatches,
+  visible,
+} from "./browser";
 
-const DAY = 86_400_000;
 const GRID = "/sites/main/settings/iam/app-registrations";
 const LAB_GRID = "/sites/lab/settings/iam/app-registrations";
 const SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), "../../docs/screenshots/app-registrations.png");
@@ -21,11 +32,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Main and Lab run in UTC: a calendar date `days` from today there. */
-const dateIn = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);
 const tag = () => randomUUID().slice(0, 8);
-const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
-const sql = (statement: string) => queryLocal(statement, { persistTo: inject("persistTo") });
 
 /** 00:00 of `date` in `timeZone` (the zone's offset at that time of day). */
 function midnightIn(date: string, timeZone: string): number {
@@ -47,7 +54,7 @@ function insertRegistrations(site: string, rows: [string, number, boolean, numbe
     const lastUsed = usedAgo === null ? "null" : String(now - usedAgo * DAY);
     return `(${sqlText(randomUUID())}, ${sqlText(name)}, ${enabled ? 1 : 0}, ${sqlText(date)}, ${expiresAt}, ${now - i * 60_000}, ${lastUsed})`;
   });
-  sql(
+  localSql(
     `INSERT INTO app_registrations (site_id, client_id, name, enabled, expiration_date, expires_at, created_at, updated_at, last_used_at)
      SELECT (SELECT id FROM sites WHERE slug = '${site}'), v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column6, v.column7
      FROM (VALUES ${values.join(", ")}) AS v`,
@@ -57,7 +64,7 @@ function insertRegistrations(site: string, rows: [string, number, boolean, numbe
 /** Expires a registration now, as a developer would with `wrangler d1 execute` (§11). */
 function expireByName(name: string) {
   const yesterday = dateIn(-1);
-  sql(
+  localSql(
     `UPDATE app_registrations SET expiration_date = ${sqlText(yesterday)}, expires_at = ${Date.parse(`${yesterday}T00:00:00Z`)} WHERE name = ${sqlText(name)}`,
   );
 }
@@ -463,7 +470,7 @@ describe("README screenshot", () => {
     // A Site of its own, in another zone, with its own administrator, so the picture holds only these rows.
     const slug = `acme-${tag()}`;
     const email = `${slug}@example.test`;
-    sql(
+    localSql(
       `INSERT INTO sites (slug, name, time_zone, rest_api_enabled, max_registration_days, created_at)
          VALUES (${sqlText(slug)}, 'Acme Production', 'Europe/Berlin', 1, 730, ${Date.now()});
        INSERT INTO users (email, name, password_hash, is_global_admin, disabled, created_at)
@@ -493,6 +500,6 @@ describe("README screenshot", () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: false });
     await page.context().close();
     // Leave the shared dev database as the other browser tests expect it (its rows go with the Site).
-    sql(`DELETE FROM users WHERE email = ${sqlText(email)}; DELETE FROM sites WHERE slug = ${sqlText(slug)};`);
+    localSql(`DELETE FROM users WHERE email = ${sqlText(email)}; DELETE FROM sites WHERE slug = ${sqlText(slug)};`);
   });
 });

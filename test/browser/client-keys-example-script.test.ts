@@ -9,7 +9,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 // @ts-expect-error -- plain ESM script shared with `npm start`
 import { queryLocal, ROOT } from "../../scripts/local.mjs";
-import { baseURL, launchBrowser, newPage, signInAs, visible } from "./browser";
+import { baseURL, launchBrowser, newPage, signInAs, sqlText, visible } from "./browser";
 
 /*
  * docs/private-key-jwt.md end to end against `wrangler dev`: make a key pair the way the guide says (openssl, or
@@ -30,8 +30,6 @@ afterAll(async () => {
   await browser?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 function createRegistration(): { id: number; clientId: string } {
   const clientId = randomUUID();

@@ -4,7 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 // @ts-expect-error -- plain ESM script shared with `npm start`
 import { queryLocal } from "../../scripts/local.mjs";
-import { launchBrowser, newPage, signInAs, textOf, visible } from "./browser";
+import { launchBrowser, newPage, signInAs, sqlText, textOf, visible } from "./browser";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -13,8 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /** A registration of Main Site, written straight into the dev server's local D1. */
 function createRegistration(name: string): { id: number; clientId: string } {

@@ -2,12 +2,22 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error -- plain ESM script shared with `npm start`
-import { queryLocal, ROOT } from "../../scripts/local.mjs";
-import { baseURL, launchBrowser, newPage, signInAs, textOf, urlMatches, visible } from "./browser";
+import { ROOT } from "../../scripts/local.mjs";
+import {
+  baseURL,
+  dateIn,
+  launchBrowser,
+  localSql,
+  newPage,
+  signInAs,
+  sqlText,
+  textOf,
+  urlMatches,
+  visible,
+} from "./browser";
 
-const DAY = 86_400_000;
 const GRID = "/sites/main/settings/iam/app-registrations";
 /** Where `wrangler dev` writes the emails the send_email binding sends (text and HTML bodies, one file each). */
 const EMAIL_DIR = join(ROOT, ".wrangler/tmp/email");
@@ -20,15 +30,10 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Main and Lab run in UTC: a calendar date `days` from today there. */
-const dateIn = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);
-const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
-const sql = (statement: string) => queryLocal(statement, { persistTo: inject("persistTo") });
-
 /** Expires a registration, as a developer would with `wrangler d1 execute` (§11): yesterday, 00:00 UTC. */
 function expire(name: string) {
   const yesterday = dateIn(-1);
-  sql(
+  localSql(
     `UPDATE app_registrations SET expiration_date = ${sqlText(yesterday)}, expires_at = ${Date.parse(`${yesterday}T00:00:00Z`)} WHERE name = ${sqlText(name)}`,
   );
 }

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseURL, launchBrowser, newPage, signInAs, textOf, urlMatches, visible } from "./browser";
+import { baseURL, DAY, launchBrowser, newPage, signInAs, textOf, urlMatches, visible } from "./browser";
 
 const LOG = "/sites/main/settings/security-log";
-const DAY = 86_400_000;
 
 let browser: Browser;
 /** A registration of main created through the catalog, and the failures its consumer produced. */

@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { adminAuditEvents, appRegistrations, type Role, type Site, type sites } from "../../src/db/schema";
 import { DAY } from "../../src/lib/time";
 import { type Browser, call, createSite, createUser, db, formBody, ORIGIN, signIn, unique } from "../helpers/app";
+import { textOf } from "../helpers/html";
 
 /** A pinned "now" for the catalog tests: Wednesday 15 January 2031, 12:00 UTC. */
 export const NOW = Date.UTC(2031, 0, 15, 12, 0);
@@ -99,18 +100,7 @@ export function postWithoutToken(client: Client, path: string, form: Record<stri
   });
 }
 
-/** The visible text of some markup: tags removed, entities decoded, whitespace collapsed. */
-export function textOf(html: string): string {
-  return html
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ")
-    .trim();
-}
+export { textOf };
 
 /** The rows of the grid's table body, in order: each row's cell texts. */
 export function gridRows(html: string): string[][] {

@@ -1,6 +1,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import { adminAuditEvents } from "../../src/db/schema";
 import { createUser, db, signIn } from "../helpers/app";
+import { textOf } from "../helpers/html";
 
 /** A signed-in Global Administrator (a fresh account per call). */
 export async function signInGlobalAdmin() {
@@ -25,18 +26,7 @@ export function elementById(html: string, id: string): string {
   return html.slice(start);
 }
 
-/** Visible text: tags dropped, entities decoded, whitespace collapsed. */
-export function textOf(html: string): string {
-  return html
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ")
-    .trim();
-}
+export { textOf };
 
 /** The message shown next to a field of a re-rendered form. */
 export function fieldError(html: string, form: string, name: string): string {
