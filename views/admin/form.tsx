@@ -31,25 +31,52 @@ function FieldMessages({ id, hint, error }: { id: string; hint?: Child; error?: 
   );
 }
 
-export function TextField(props: {
+interface FieldProps {
   form: string;
   name: string;
   label: string;
-  value?: string;
   error?: string;
   hint?: Child;
-  type?: "text" | "email" | "password" | "number";
-  required?: boolean;
-  maxLength?: number;
-  autocomplete?: string;
-  inputMode?: "numeric";
-  min?: number;
-  max?: number;
-}) {
-  const id = fieldId(props.form, props.name);
+}
+
+/** The label, then the control, then its hint and error. */
+function Field({
+  id,
+  label,
+  hint,
+  error,
+  children,
+}: Omit<FieldProps, "form" | "name"> & { id: string; children: Child }) {
   return (
     <div class="field">
-      <label for={id}>{props.label}</label>
+      <label for={id}>{label}</label>
+      {children}
+      <FieldMessages id={id} hint={hint} error={error} />
+    </div>
+  );
+}
+
+/** The attributes that tie a control to its error state and to the messages below it. */
+const validity = (id: string, { hint, error }: FieldProps) => ({
+  "aria-invalid": error ? "true" : undefined,
+  "aria-describedby": describedBy(id, hint, error),
+});
+
+export function TextField(
+  props: FieldProps & {
+    value?: string;
+    type?: "text" | "email" | "password" | "number";
+    required?: boolean;
+    maxLength?: number;
+    autocomplete?: string;
+    inputMode?: "numeric";
+    min?: number;
+    max?: number;
+  },
+) {
+  const id = fieldId(props.form, props.name);
+  return (
+    <Field id={id} label={props.label} hint={props.hint} error={props.error}>
       <input
         id={id}
         name={props.name}
@@ -61,54 +88,30 @@ export function TextField(props: {
         inputmode={props.inputMode}
         min={props.min}
         max={props.max}
-        aria-invalid={props.error ? "true" : undefined}
-        aria-describedby={describedBy(id, props.hint, props.error)}
+        {...validity(id, props)}
       />
-      <FieldMessages id={id} hint={props.hint} error={props.error} />
-    </div>
+    </Field>
   );
 }
 
-export function SelectField(props: {
-  form: string;
-  name: string;
-  label: string;
-  value?: string;
-  error?: string;
-  hint?: Child;
-  options: readonly { value: string; label: string }[];
-  required?: boolean;
-}) {
+export function SelectField(
+  props: FieldProps & { value?: string; options: readonly { value: string; label: string }[]; required?: boolean },
+) {
   const id = fieldId(props.form, props.name);
   return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      <select
-        id={id}
-        name={props.name}
-        required={props.required}
-        aria-invalid={props.error ? "true" : undefined}
-        aria-describedby={describedBy(id, props.hint, props.error)}
-      >
+    <Field id={id} label={props.label} hint={props.hint} error={props.error}>
+      <select id={id} name={props.name} required={props.required} {...validity(id, props)}>
         {props.options.map((o) => (
           <option value={o.value} selected={o.value === props.value}>
             {o.label}
           </option>
         ))}
       </select>
-      <FieldMessages id={id} hint={props.hint} error={props.error} />
-    </div>
+    </Field>
   );
 }
 
-export function CheckboxField(props: {
-  form: string;
-  name: string;
-  label: string;
-  checked: boolean;
-  error?: string;
-  hint?: Child;
-}) {
+export function CheckboxField(props: FieldProps & { checked: boolean }) {
   const id = fieldId(props.form, props.name);
   return (
     <div class="field field-checkbox">
@@ -122,6 +125,71 @@ export function CheckboxField(props: {
       <label for={id}>{props.label}</label>
       <FieldMessages id={id} hint={props.hint} error={props.error} />
     </div>
+  );
+}
+
+/**
+ * A form that posts with the session's CSRF token: the error summary above it, the primary button (and a way out)
+ * below it.
+ */
+export function PostForm(props: {
+  action: string;
+  csrf: string;
+  errors: Errors;
+  submit: string;
+  cancelHref?: string;
+  children: Child;
+}) {
+  return (
+    <>
+      <FormErrorSummary errors={props.errors} />
+      <form method="post" action={props.action} class="stacked" novalidate>
+        <CsrfField token={props.csrf} />
+        {props.children}
+        <div class="actions">
+          <button type="submit" class="primary">
+            {props.submit}
+          </button>
+          {props.cancelHref ? <a href={props.cancelHref}>Cancel</a> : null}
+        </div>
+      </form>
+    </>
+  );
+}
+
+/**
+ * An on/off switch posted as a plain form (JavaScript off: the server redirects back) and through htmx (the server
+ * answers with the fragment it changed, which replaces `target`).
+ */
+export function ToggleForm(props: {
+  action: string;
+  value: boolean;
+  target: string;
+  csrf: string;
+  label: string;
+  ariaLabel: string;
+  /** Which fragment to answer with, where the same switch stands in more than one. */
+  view?: string;
+  confirm?: string;
+  danger?: boolean;
+}) {
+  return (
+    <form
+      method="post"
+      action={props.action}
+      class="inline"
+      hx-post={props.action}
+      hx-target={props.target}
+      hx-swap="outerHTML"
+      hx-confirm={props.confirm}
+    >
+      <CsrfField token={props.csrf} />
+      <input type="hidden" name="value" value={String(props.value)} />
+      {props.view ? <input type="hidden" name="view" value={props.view} /> : null}
+      <button type="submit" class={props.danger ? "danger small" : "secondary small"} aria-label={props.ariaLabel}>
+        {props.label}
+      </button>
+    </form>
   );
 }
 
@@ -147,8 +215,13 @@ export function Notice({ text }: { text?: string }) {
   );
 }
 
+export interface ActionErrorProps {
+  code: string;
+  message: string;
+}
+
 /** An error a page or fragment answers with (guard rails, conflicts), carrying its stable code. */
-export function ActionError({ code, message }: { code: string; message: string }) {
+export function ActionError({ code, message }: ActionErrorProps) {
   return (
     <p class="form-error" role="alert" data-error-code={code}>
       {message}

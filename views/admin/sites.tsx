@@ -6,13 +6,14 @@ import { DEFAULT_MAX_REGISTRATION_DAYS, MAX_REGISTRATION_DAYS_LIMIT } from "../.
 import { AuditTrail } from "./audit-trail";
 import {
   ActionError,
+  type ActionErrorProps,
   CheckboxField,
-  CsrfField,
   type Errors,
-  FormErrorSummary,
   Notice,
+  PostForm,
   SelectField,
   TextField,
+  ToggleForm,
   type Values,
 } from "./form";
 import { ROLE_LABELS, yesNo } from "./labels";
@@ -23,7 +24,7 @@ export const sitesCrumbs = (leaf?: string) =>
 /** One row of the Sites list; also the fragment the REST API toggle answers with. */
 export function SiteRow({ summary, csrf, error }: { summary: SiteSummary; csrf: string; error?: ActionErrorProps }) {
   const { site } = summary;
-  const action = `/admin/sites/${site.slug}/rest-api`;
+  const turn = site.restApiEnabled ? "Turn off" : "Turn on";
   return (
     <tr id={`site-${site.slug}`}>
       <td>
@@ -35,17 +36,14 @@ export function SiteRow({ summary, csrf, error }: { summary: SiteSummary; csrf: 
       <td>{site.timeZone}</td>
       <td class="rest-api">
         <span class="rest-api-state">{yesNo(site.restApiEnabled)}</span>{" "}
-        <form method="post" action={action} class="inline" hx-post={action} hx-target="closest tr" hx-swap="outerHTML">
-          <CsrfField token={csrf} />
-          <input type="hidden" name="value" value={site.restApiEnabled ? "false" : "true"} />
-          <button
-            type="submit"
-            class="secondary small"
-            aria-label={`${site.restApiEnabled ? "Turn off" : "Turn on"} the REST API of ${site.name}`}
-          >
-            {site.restApiEnabled ? "Turn off" : "Turn on"}
-          </button>
-        </form>
+        <ToggleForm
+          action={`/admin/sites/${site.slug}/rest-api`}
+          value={!site.restApiEnabled}
+          target="closest tr"
+          csrf={csrf}
+          label={turn}
+          ariaLabel={`${turn} the REST API of ${site.name}`}
+        />
         {error ? <ActionError {...error} /> : null}
       </td>
       <td class="number">{summary.registrations}</td>
@@ -54,10 +52,7 @@ export function SiteRow({ summary, csrf, error }: { summary: SiteSummary; csrf: 
   );
 }
 
-export interface ActionErrorProps {
-  code: string;
-  message: string;
-}
+export type { ActionErrorProps };
 
 export function SitesPage({ sites, csrf, notice }: { sites: SiteSummary[]; csrf: string; notice?: string }) {
   return (
@@ -151,9 +146,7 @@ export function NewSitePage({ values, errors, csrf }: { values: Values; errors: 
   return (
     <section class="admin-area card form-page">
       <h1>New Site</h1>
-      <FormErrorSummary errors={errors} />
-      <form method="post" action="/admin/sites" class="stacked" novalidate>
-        <CsrfField token={csrf} />
+      <PostForm action="/admin/sites" csrf={csrf} errors={errors} submit="Create Site" cancelHref="/admin/sites">
         <TextField
           form="site"
           name="slug"
@@ -166,13 +159,7 @@ export function NewSitePage({ values, errors, csrf }: { values: Values; errors: 
           hint="2 to 40 lowercase letters, digits and hyphens. It appears in REST API URLs and in access tokens, so it cannot be changed later."
         />
         <SiteSettingsFields values={values} errors={errors} checkedDefault={true} />
-        <div class="actions">
-          <button type="submit" class="primary">
-            Create Site
-          </button>
-          <a href="/admin/sites">Cancel</a>
-        </div>
-      </form>
+      </PostForm>
     </section>
   );
 }
@@ -222,20 +209,13 @@ export function SitePage(props: {
 
       <section class="card" aria-labelledby="site-settings-heading">
         <h2 id="site-settings-heading">Settings</h2>
-        <FormErrorSummary errors={props.errors} />
-        <form method="post" action={`/admin/sites/${site.slug}`} class="stacked" novalidate>
-          <CsrfField token={props.csrf} />
+        <PostForm action={`/admin/sites/${site.slug}`} csrf={props.csrf} errors={props.errors} submit="Save">
           <SiteSettingsFields values={props.values} errors={props.errors} checkedDefault={site.restApiEnabled} />
           <p class="hint">
             Changing the time zone keeps every App registration's Expiration date and moves its expiry to 00:00 of that
             date in the new zone.
           </p>
-          <div class="actions">
-            <button type="submit" class="primary">
-              Save
-            </button>
-          </div>
-        </form>
+        </PostForm>
       </section>
 
       <section aria-labelledby="site-members-heading">

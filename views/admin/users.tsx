@@ -6,17 +6,18 @@ import { MIN_PASSWORD_LENGTH } from "../../src/sites/validation";
 import { AuditTrail } from "./audit-trail";
 import {
   ActionError,
+  type ActionErrorProps,
   CheckboxField,
   CsrfField,
   type Errors,
-  FormErrorSummary,
   Notice,
+  PostForm,
   SelectField,
   TextField,
+  ToggleForm,
   type Values,
 } from "./form";
 import { ROLE_LABELS, yesNo } from "./labels";
-import type { ActionErrorProps } from "./sites";
 
 export const usersCrumbs = (leaf?: string) =>
   leaf ? [{ label: "Users", href: "/admin/users" }, { label: leaf }] : [{ label: "Users" }];
@@ -28,59 +29,20 @@ const ROLE_OPTIONS = [
 
 type View = "row" | "page";
 
-/**
- * An on/off switch posted as a plain form (JavaScript off: the server redirects back) and through htmx (the server
- * answers with the row or section it changed).
- */
-function ToggleForm(props: {
-  action: string;
-  value: boolean;
-  view: View;
-  csrf: string;
-  label: string;
-  ariaLabel: string;
-  confirm?: string;
-  danger?: boolean;
-}) {
-  const target = props.view === "row" ? "closest tr" : "#account";
-  return (
-    <form
-      method="post"
-      action={props.action}
-      class="inline"
-      hx-post={props.action}
-      hx-target={target}
-      hx-swap="outerHTML"
-      hx-confirm={props.confirm}
-    >
-      <CsrfField token={props.csrf} />
-      <input type="hidden" name="value" value={String(props.value)} />
-      <input type="hidden" name="view" value={props.view} />
-      <button type="submit" class={props.danger ? "danger small" : "secondary small"} aria-label={props.ariaLabel}>
-        {props.label}
-      </button>
-    </form>
-  );
-}
-
+/** A user's switches; the server answers with the list row or the account section they stand in. */
 function UserToggles({ user, view, csrf, isSelf }: { user: UserSummary; view: View; csrf: string; isSelf: boolean }) {
+  const toggle = { view, csrf, target: view === "row" ? "closest tr" : "#account" };
+  const disabled = `/admin/users/${user.id}/disabled`;
+  const globalAdmin = `/admin/users/${user.id}/global-admin`;
   return (
     <div class="toggles">
       {user.disabled ? (
-        <ToggleForm
-          action={`/admin/users/${user.id}/disabled`}
-          value={false}
-          view={view}
-          csrf={csrf}
-          label="Enable"
-          ariaLabel={`Enable ${user.email}`}
-        />
+        <ToggleForm {...toggle} action={disabled} value={false} label="Enable" ariaLabel={`Enable ${user.email}`} />
       ) : isSelf ? null : (
         <ToggleForm
-          action={`/admin/users/${user.id}/disabled`}
+          {...toggle}
+          action={disabled}
           value={true}
-          view={view}
-          csrf={csrf}
           label="Disable"
           ariaLabel={`Disable ${user.email}`}
           confirm={`Disable ${user.email}? Their sessions end at once and they can no longer sign in.`}
@@ -89,10 +51,9 @@ function UserToggles({ user, view, csrf, isSelf }: { user: UserSummary; view: Vi
       )}
       {user.isGlobalAdmin ? (
         <ToggleForm
-          action={`/admin/users/${user.id}/global-admin`}
+          {...toggle}
+          action={globalAdmin}
           value={false}
-          view={view}
-          csrf={csrf}
           label="Remove Global Administrator"
           ariaLabel={`Remove Global Administrator from ${user.email}`}
           confirm={
@@ -103,10 +64,9 @@ function UserToggles({ user, view, csrf, isSelf }: { user: UserSummary; view: Vi
         />
       ) : (
         <ToggleForm
-          action={`/admin/users/${user.id}/global-admin`}
+          {...toggle}
+          action={globalAdmin}
           value={true}
-          view={view}
-          csrf={csrf}
           label="Make Global Administrator"
           ariaLabel={`Make ${user.email} a Global Administrator`}
         />
@@ -213,10 +173,40 @@ export function UsersPage(props: {
   );
 }
 
-const siteOptions = (sites: Site[], empty?: string) => [
-  ...(empty === undefined ? [] : [{ value: "", label: empty }]),
-  ...sites.map((s) => ({ value: String(s.id), label: `${s.name} (${s.slug})` })),
-];
+/** Which Site and which role: the first membership of a new user, or one more for an existing one. */
+function MembershipFields(props: {
+  form: string;
+  sites: Site[];
+  noSite: string;
+  siteId?: string;
+  role?: string;
+  errors: Errors;
+}) {
+  const options = [
+    { value: "", label: props.noSite },
+    ...props.sites.map((s) => ({ value: String(s.id), label: `${s.name} (${s.slug})` })),
+  ];
+  return (
+    <>
+      <SelectField
+        form={props.form}
+        name="siteId"
+        label="Site"
+        value={props.siteId}
+        error={props.errors.siteId}
+        options={options}
+      />
+      <SelectField
+        form={props.form}
+        name="role"
+        label="Role"
+        value={props.role ?? "site_user"}
+        error={props.errors.role}
+        options={ROLE_OPTIONS}
+      />
+    </>
+  );
+}
 
 export function NewUserPage({
   values,
@@ -232,9 +222,7 @@ export function NewUserPage({
   return (
     <section class="admin-area card form-page">
       <h1>New user</h1>
-      <FormErrorSummary errors={errors} />
-      <form method="post" action="/admin/users" class="stacked" novalidate>
-        <CsrfField token={csrf} />
+      <PostForm action="/admin/users" csrf={csrf} errors={errors} submit="Create user" cancelHref="/admin/users">
         <TextField
           form="user"
           name="email"
@@ -275,30 +263,16 @@ export function NewUserPage({
         />
         <fieldset>
           <legend>First membership (optional)</legend>
-          <SelectField
+          <MembershipFields
             form="user"
-            name="siteId"
-            label="Site"
-            value={values.siteId ?? ""}
-            error={errors.siteId}
-            options={siteOptions(sites, "— No Site —")}
-          />
-          <SelectField
-            form="user"
-            name="role"
-            label="Role"
-            value={values.role ?? "site_user"}
-            error={errors.role}
-            options={ROLE_OPTIONS}
+            sites={sites}
+            noSite="— No Site —"
+            siteId={values.siteId ?? ""}
+            role={values.role}
+            errors={errors}
           />
         </fieldset>
-        <div class="actions">
-          <button type="submit" class="primary">
-            Create user
-          </button>
-          <a href="/admin/users">Cancel</a>
-        </div>
-      </form>
+      </PostForm>
     </section>
   );
 }
@@ -412,21 +386,13 @@ export function MembershipsSection(props: {
         <form method="post" action={base} class="add-membership" hx-post={base} {...htmx} novalidate>
           <h3>Add to a Site</h3>
           <CsrfField token={props.csrf} />
-          <SelectField
+          <MembershipFields
             form="membership"
-            name="siteId"
-            label="Site"
-            value={props.values?.siteId}
-            error={errors.siteId}
-            options={siteOptions(available, "— Choose a Site —")}
-          />
-          <SelectField
-            form="membership"
-            name="role"
-            label="Role"
-            value={props.values?.role ?? "site_user"}
-            error={errors.role}
-            options={ROLE_OPTIONS}
+            sites={available}
+            noSite="— Choose a Site —"
+            siteId={props.values?.siteId}
+            role={props.values?.role}
+            errors={errors}
           />
           <button type="submit" class="primary">
             Add membership
