@@ -13,6 +13,16 @@ function When({ instant, site }: { instant: number; site: Site }) {
   );
 }
 
+/** " from <ip>" after a time, or nothing when the IP is not known. */
+function FromIp({ ip }: { ip: string | null }) {
+  return ip ? (
+    <>
+      {" "}
+      from <span class="mono">{ip}</span>
+    </>
+  ) : null;
+}
+
 /**
  * A registration's health at a glance (for its page): last successful use and from where, the last failure with
  * its reason, failures in the last 24 hours, and a link to its rows in the security log.
@@ -29,12 +39,7 @@ export function RegistrationHealth({ health, site }: { health: Health; site: Sit
           {health.lastUsedAt !== null ? (
             <>
               <When instant={health.lastUsedAt} site={site} />
-              {health.lastUsedIp ? (
-                <>
-                  {" "}
-                  from <span class="mono">{health.lastUsedIp}</span>
-                </>
-              ) : null}
+              <FromIp ip={health.lastUsedIp} />
             </>
           ) : (
             <span class="muted">Never: no token has been issued yet</span>
@@ -46,12 +51,7 @@ export function RegistrationHealth({ health, site }: { health: Health; site: Sit
             <>
               <code title={info?.explanation}>{failure.detailCode}</code> ({EVENT_LABELS[failure.event]}) at{" "}
               <When instant={failure.at} site={site} />
-              {failure.ip ? (
-                <>
-                  {" "}
-                  from <span class="mono">{failure.ip}</span>
-                </>
-              ) : null}
+              <FromIp ip={failure.ip} />
               {info ? <p class="muted health-fix">Fix: {info.fix}</p> : null}
             </>
           ) : (

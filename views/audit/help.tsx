@@ -24,6 +24,21 @@ function linksFor(view: LogView) {
   };
 }
 
+/** The detail codes only a private_key_jwt client assertion produces (§9), in the catalog's order. */
+const ASSERTION_CODES = [
+  "MissingKeyId",
+  "MissingKey",
+  "UnsupportedAlgo",
+  "InvalidSignature",
+  "InvalidIssuer",
+  "ClientIdMismatch",
+  "TokenNotAcceptable",
+  "TokenExpired",
+  "TokenValidityTooBroad",
+  "TokenReplayed",
+  "InvalidTokenType",
+];
+
 function Symptom({ id, title, children }: { id: string; title: string; children: Child }) {
   return (
     <section class="help-symptom card" id={id} aria-labelledby={`${id}-title`}>
@@ -203,25 +218,11 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
         </p>
         <p>
           <strong>Where to verify:</strong> the security log rows with{" "}
-          {[
-            "MissingKeyId",
-            "MissingKey",
-            "UnsupportedAlgo",
-            "InvalidSignature",
-            "InvalidIssuer",
-            "ClientIdMismatch",
-          ].map((code) => (
+          {ASSERTION_CODES.map((code) => (
             <>
               <CodeLink href={links.log({ code, event: "service_auth_failed" })} code={code} />{" "}
             </>
           ))}
-          {["TokenNotAcceptable", "TokenExpired", "TokenValidityTooBroad", "TokenReplayed", "InvalidTokenType"].map(
-            (code) => (
-              <>
-                <CodeLink href={links.log({ code, event: "service_auth_failed" })} code={code} />{" "}
-              </>
-            ),
-          )}
           ; each code's fix is in the table below.
         </p>
       </Symptom>

@@ -13,6 +13,9 @@ import {
   type SecurityLogRow,
 } from "../../src/audit/query";
 import { SECURITY_EVENTS, type SecurityEventType, type Site } from "../../src/db/schema";
+import { FilterInput, type FilterInputProps, FilterSelect, type FilterSelectProps } from "../components/filter-field";
+import { FilterProblems, Pager, ResultsTable } from "../components/paged-results";
+import { gridNavigation } from "../registrations/format";
 
 /** Which log is shown: one Site's (its administrators) or every Site's (Global Administrator). */
 export type LogView = { kind: "site"; site: Site } | { kind: "global"; sites: Site[] };
@@ -58,80 +61,10 @@ export function exportHref(view: LogView, values: FilterValues) {
   return `${basePath(view)}/export.csv${queryOf(values, { page: undefined, size: undefined })}`;
 }
 
-function FieldError({ id, message }: { id: string; message: string | undefined }) {
-  return message ? (
-    <p class="field-error" id={id}>
-      {message}
-    </p>
-  ) : null;
-}
-
-function Select({
-  name,
-  label,
-  value,
-  options,
-  error,
-}: {
-  name: SecurityLogField;
-  label: string;
-  value: string | undefined;
-  options: [string, string][];
-  error?: string;
-}) {
-  const id = `log-filter-${name}`;
-  return (
-    <div class="log-filter-field">
-      <label for={id}>{label}</label>
-      <select
-        id={id}
-        name={name}
-        aria-invalid={error ? "true" : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-      >
-        {options.map(([optionValue, optionLabel]) => (
-          <option value={optionValue} selected={(value ?? "") === optionValue}>
-            {optionLabel}
-          </option>
-        ))}
-      </select>
-      <FieldError id={`${id}-error`} message={error} />
-    </div>
-  );
-}
-
-function Input({
-  name,
-  label,
-  value,
-  type,
-  error,
-  maxLength,
-}: {
-  name: SecurityLogField;
-  label: string;
-  value: string | undefined;
-  type: "text" | "date";
-  error?: string;
-  maxLength?: number;
-}) {
-  const id = `log-filter-${name}`;
-  return (
-    <div class="log-filter-field">
-      <label for={id}>{label}</label>
-      <input
-        id={id}
-        name={name}
-        type={type}
-        value={value ?? ""}
-        maxlength={maxLength}
-        aria-invalid={error ? "true" : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-      />
-      <FieldError id={`${id}-error`} message={error} />
-    </div>
-  );
-}
+/** This form's fields, named only by its own query parameters. */
+type Field<P> = Omit<P, "form"> & { name: SecurityLogField };
+const Select = (props: Field<FilterSelectProps>) => <FilterSelect form="log-filter" {...props} />;
+const Input = (props: Field<FilterInputProps>) => <FilterInput form="log-filter" {...props} />;
 
 /** The filter form: a plain GET form (JavaScript off), enhanced by htmx to swap only the results. */
 export function SecurityLogFilters({
@@ -151,10 +84,7 @@ export function SecurityLogFilters({
       method="get"
       action={base}
       aria-label="Filter the security log"
-      hx-get={base}
-      hx-target={`#${RESULTS_ID}`}
-      hx-swap="outerHTML"
-      hx-push-url="true"
+      {...gridNavigation(base, `#${RESULTS_ID}`)}
     >
       {view.kind === "global" ? (
         <Select
@@ -332,27 +262,6 @@ function LogRow({ row, view, values }: { row: SecurityLogRow; view: LogView; val
   );
 }
 
-function Pagination({ view, values, result }: { view: LogView; values: FilterValues; result: SecurityLogPage }) {
-  const link = (page: number, label: string, rel: string) => {
-    const href = pageHref(view, values, { page: page === 1 ? undefined : String(page) });
-    return (
-      <a href={href} rel={rel} hx-get={href} hx-target={`#${RESULTS_ID}`} hx-swap="outerHTML" hx-push-url="true">
-        {label}
-      </a>
-    );
-  };
-  if (result.pages <= 1 && result.page === 1) return null;
-  return (
-    <nav class="pagination" aria-label="Pages">
-      {result.page > 1 ? link(Math.min(result.page - 1, result.pages), "Previous", "prev") : null}
-      <span>
-        Page {result.page} of {result.pages}
-      </span>
-      {result.page < result.pages ? link(result.page + 1, "Next", "next") : null}
-    </nav>
-  );
-}
-
 /** The results region: totals, the table and the pages. The same component is the htmx fragment. */
 export function SecurityLogResults({
   view,
@@ -366,58 +275,53 @@ export function SecurityLogResults({
   errors: FilterErrors;
 }) {
   const messages = Object.values(errors);
-  if (!result || messages.length) {
-    return (
-      <section id={RESULTS_ID} class="log-results" aria-label="Security log rows">
-        <div class="form-error" role="alert">
-          <p>The filter has errors; no rows are shown until they are fixed:</p>
-          <ul>
-            {messages.map((m) => (
-              <li>{m}</li>
-            ))}
-          </ul>
-        </div>
-      </section>
-    );
-  }
   return (
     <section id={RESULTS_ID} class="log-results" aria-label="Security log rows">
-      <div class="toolbar">
-        <p class="log-totals" role="status">
-          {result.total === 1 ? "1 row" : `${result.total} rows`} ·{" "}
-          {result.failures === 1 ? "1 failure" : `${result.failures} failures`}
-        </p>
-        <a class="secondary" href={exportHref(view, values)} download>
-          Export CSV
-        </a>
-      </div>
-      {result.rows.length === 0 ? (
-        <p class="empty">{result.total === 0 ? "No failures match the filter." : "There are no rows on this page."}</p>
+      {!result || messages.length ? (
+        <FilterProblems lead="The filter has errors; no rows are shown until they are fixed:" messages={messages} />
       ) : (
-        <table class="grid log-table">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              {view.kind === "global" ? <th scope="col">Site</th> : null}
-              <th scope="col">Event</th>
-              <th scope="col">Registration</th>
-              <th scope="col">Detail</th>
-              <th scope="col">IP</th>
-              <th scope="col">User agent</th>
-              <th scope="col">Endpoint</th>
-              <th scope="col" class="numeric">
-                Count
-              </th>
-            </tr>
-          </thead>
-          <tbody>
+        <>
+          <div class="toolbar">
+            <p class="log-totals" role="status">
+              {result.total === 1 ? "1 row" : `${result.total} rows`} ·{" "}
+              {result.failures === 1 ? "1 failure" : `${result.failures} failures`}
+            </p>
+            <a class="secondary" href={exportHref(view, values)} download>
+              Export CSV
+            </a>
+          </div>
+          <ResultsTable
+            result={result}
+            class="grid log-table"
+            noMatch="No failures match the filter."
+            noneOnPage="There are no rows on this page."
+            head={
+              <>
+                <th scope="col">Time</th>
+                {view.kind === "global" ? <th scope="col">Site</th> : null}
+                <th scope="col">Event</th>
+                <th scope="col">Registration</th>
+                <th scope="col">Detail</th>
+                <th scope="col">IP</th>
+                <th scope="col">User agent</th>
+                <th scope="col">Endpoint</th>
+                <th scope="col" class="numeric">
+                  Count
+                </th>
+              </>
+            }
+          >
             {result.rows.map((row) => (
               <LogRow row={row} view={view} values={values} />
             ))}
-          </tbody>
-        </table>
+          </ResultsTable>
+          <Pager
+            result={result}
+            hrefOf={(page) => pageHref(view, values, { page: page === 1 ? undefined : String(page) })}
+            target={`#${RESULTS_ID}`}
+          />
+        </>
       )}
-      <Pagination view={view} values={values} result={result} />
     </section>
   );
 }

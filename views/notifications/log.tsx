@@ -2,6 +2,9 @@ import type { NotificationTemplate, Site } from "../../src/db/schema";
 import { formatInstant } from "../../src/lib/time";
 import { TEMPLATE_TITLES } from "../../src/notifications/cadence";
 import type { DeliveryRow, NotificationLogPage, NotificationRow } from "../../src/notifications/log-query";
+import { FilterSelect, type FilterSelectProps } from "../components/filter-field";
+import { FilterProblems, Pager, ResultsTable } from "../components/paged-results";
+import { gridNavigation } from "../registrations/format";
 
 export const RESULTS_ID = "notification-log-results";
 
@@ -36,16 +39,10 @@ function DeliveryState({ delivery, timeZone }: { delivery: DeliveryRow; timeZone
         </span>
       );
     case "retrying":
-      return (
-        <span class="delivery-state delivery-retrying">
-          Retrying after {attempts}
-          {delivery.lastError ? `: ${delivery.lastError}` : ""}
-        </span>
-      );
     case "failed":
       return (
-        <span class="delivery-state delivery-failed">
-          Failed after {attempts}
+        <span class={`delivery-state delivery-${delivery.state}`}>
+          {delivery.state === "retrying" ? "Retrying" : "Failed"} after {attempts}
           {delivery.lastError ? `: ${delivery.lastError}` : ""}
         </span>
       );
@@ -103,27 +100,6 @@ function LogRow({ row, site }: { row: NotificationRow; site: Site }) {
   );
 }
 
-function Pagination({ site, values, result }: { site: Site; values: LogFilterValues; result: NotificationLogPage }) {
-  if (result.pages <= 1 && result.page === 1) return null;
-  const link = (page: number, label: string, rel: string) => {
-    const href = logHref(site, values, page);
-    return (
-      <a href={href} rel={rel} hx-get={href} hx-target={`#${RESULTS_ID}`} hx-swap="outerHTML" hx-push-url="true">
-        {label}
-      </a>
-    );
-  };
-  return (
-    <nav class="pagination" aria-label="Pages">
-      {result.page > 1 ? link(Math.min(result.page - 1, result.pages), "Previous", "prev") : null}
-      <span>
-        Page {result.page} of {result.pages}
-      </span>
-      {result.page < result.pages ? link(result.page + 1, "Next", "next") : null}
-    </nav>
-  );
-}
-
 /** The results region: the count, the table and the pages. The same component is the htmx fragment. */
 export function NotificationLogResults({
   site,
@@ -137,89 +113,45 @@ export function NotificationLogResults({
   result: NotificationLogPage | null;
 }) {
   const messages = Object.values(errors);
-  if (!result || messages.length > 0) {
-    return (
-      <section id={RESULTS_ID} class="notification-log-results" aria-label="Notifications">
-        <div class="form-error" role="alert">
-          <p>The filter has errors; no notifications are shown until they are fixed:</p>
-          <ul>
-            {messages.map((m) => (
-              <li>{m}</li>
-            ))}
-          </ul>
-        </div>
-      </section>
-    );
-  }
   return (
     <section id={RESULTS_ID} class="notification-log-results" aria-label="Notifications">
-      <p class="notification-log-total" role="status">
-        {result.total === 1 ? "1 notification" : `${result.total} notifications`}
-      </p>
-      {result.rows.length === 0 ? (
-        <p class="empty">
-          {result.total === 0 ? "No notification matches the filter." : "There are no notifications on this page."}
-        </p>
+      {!result || messages.length > 0 ? (
+        <FilterProblems
+          lead="The filter has errors; no notifications are shown until they are fixed:"
+          messages={messages}
+        />
       ) : (
-        <table class="grid notification-log-table">
-          <thead>
-            <tr>
-              <th scope="col">Fired at ({site.timeZone})</th>
-              <th scope="col">Template</th>
-              <th scope="col">Registration</th>
-              <th scope="col">Expiration date</th>
-              <th scope="col">Recipients and delivery</th>
-            </tr>
-          </thead>
-          <tbody>
+        <>
+          <p class="notification-log-total" role="status">
+            {result.total === 1 ? "1 notification" : `${result.total} notifications`}
+          </p>
+          <ResultsTable
+            result={result}
+            class="grid notification-log-table"
+            noMatch="No notification matches the filter."
+            noneOnPage="There are no notifications on this page."
+            head={
+              <>
+                <th scope="col">Fired at ({site.timeZone})</th>
+                <th scope="col">Template</th>
+                <th scope="col">Registration</th>
+                <th scope="col">Expiration date</th>
+                <th scope="col">Recipients and delivery</th>
+              </>
+            }
+          >
             {result.rows.map((row) => (
               <LogRow row={row} site={site} />
             ))}
-          </tbody>
-        </table>
+          </ResultsTable>
+          <Pager result={result} hrefOf={(page) => logHref(site, values, page)} target={`#${RESULTS_ID}`} />
+        </>
       )}
-      <Pagination site={site} values={values} result={result} />
     </section>
   );
 }
 
-function Select({
-  name,
-  label,
-  value,
-  error,
-  options,
-}: {
-  name: string;
-  label: string;
-  value: string | undefined;
-  error: string | undefined;
-  options: [string, string][];
-}) {
-  const id = `notification-log-${name}`;
-  return (
-    <div class="notification-log-field">
-      <label for={id}>{label}</label>
-      <select
-        id={id}
-        name={name}
-        aria-invalid={error ? "true" : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-      >
-        {options.map(([optionValue, text]) => (
-          <option value={optionValue} selected={(value ?? "") === optionValue}>
-            {text}
-          </option>
-        ))}
-      </select>
-      {error ? (
-        <p id={`${id}-error`} class="field-error">
-          {error}
-        </p>
-      ) : null}
-    </div>
-  );
-}
+const Select = (props: Omit<FilterSelectProps, "form">) => <FilterSelect form="notification-log" {...props} />;
 
 /** The Administrative notification log of a Site (§4, §5): filters (a plain GET form, enhanced by htmx) and results. */
 export function NotificationLogPageView({
@@ -249,10 +181,7 @@ export function NotificationLogPageView({
         method="get"
         action={base}
         aria-label="Filter the notification log"
-        hx-get={base}
-        hx-target={`#${RESULTS_ID}`}
-        hx-swap="outerHTML"
-        hx-push-url="true"
+        {...gridNavigation(base, `#${RESULTS_ID}`)}
         hx-trigger="change, submit"
       >
         <Select
