@@ -1,8 +1,8 @@
 import type { Child } from "hono/jsx";
 
 /**
- * The fields of a log's filter form. `form` names the form: the wrapper is `<form>-field` and the control's id
- * `<form>-<name>`, so each page keeps its own ids and styles.
+ * The fields of a log's filter form (styled by `.log-filters` in static/app.css). `form` names the form: the
+ * control's id is `<form>-<name>`, so each page keeps its own ids.
  */
 interface FilterFieldProps {
   form: string;
@@ -17,21 +17,9 @@ function errorAttributes(id: string, error: string | undefined) {
   return { "aria-invalid": error ? "true" : undefined, "aria-describedby": error ? `${id}-error` : undefined };
 }
 
-function Field({
-  form,
-  id,
-  label,
-  error,
-  children,
-}: {
-  form: string;
-  id: string;
-  label: string;
-  error?: string;
-  children: Child;
-}) {
+function Field({ id, label, error, children }: { id: string; label: string; error?: string; children: Child }) {
   return (
-    <div class={`${form}-field`}>
+    <div class="log-filter-field">
       <label for={id}>{label}</label>
       {children}
       {error ? (
@@ -50,7 +38,7 @@ export type FilterInputProps = FilterFieldProps & { type: "text" | "date"; maxLe
 export function FilterSelect(props: FilterSelectProps) {
   const id = `${props.form}-${props.name}`;
   return (
-    <Field form={props.form} id={id} label={props.label} error={props.error}>
+    <Field id={id} label={props.label} error={props.error}>
       <select id={id} name={props.name} {...errorAttributes(id, props.error)}>
         {props.options.map(([optionValue, optionLabel]) => (
           <option value={optionValue} selected={(props.value ?? "") === optionValue}>
@@ -65,7 +53,7 @@ export function FilterSelect(props: FilterSelectProps) {
 export function FilterInput(props: FilterInputProps) {
   const id = `${props.form}-${props.name}`;
   return (
-    <Field form={props.form} id={id} label={props.label} error={props.error}>
+    <Field id={id} label={props.label} error={props.error}>
       <input
         id={id}
         name={props.name}

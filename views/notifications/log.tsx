@@ -177,7 +177,7 @@ export function NotificationLogPageView({
         of its public keys) expires, and its delivery to each Site Administrator. Times are in {site.timeZone}.
       </p>
       <form
-        class="notification-log-filters card"
+        class="log-filters card"
         method="get"
         action={base}
         aria-label="Filter the notification log"
@@ -198,7 +198,7 @@ export function NotificationLogPageView({
           error={errors.registration}
           options={[["", "All registrations"], ...registrations.map((r): [string, string] => [String(r.id), r.name])]}
         />
-        <div class="notification-log-actions">
+        <div class="log-filter-actions">
           <button type="submit" class="secondary">
             Filter
           </button>
