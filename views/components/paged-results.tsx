@@ -10,7 +10,16 @@ export interface ResultPage {
 }
 
 /** Shown instead of any rows while the filter has errors: every problem named. */
-export function FilterProblems({ lead, messages }: { lead: string; messages: readonly string[] }) {
+export function FilterProblems({
+  lead,
+  messages,
+  children,
+}: {
+  lead: string;
+  messages: readonly string[];
+  /** What to do about them, after the list. */
+  children?: Child;
+}) {
   return (
     <div class="form-error" role="alert">
       <p>{lead}</p>
@@ -19,6 +28,7 @@ export function FilterProblems({ lead, messages }: { lead: string; messages: rea
           <li>{m}</li>
         ))}
       </ul>
+      {children}
     </div>
   );
 }

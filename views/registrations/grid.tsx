@@ -14,6 +14,7 @@ import {
   serializeGridQuery,
 } from "../../src/registrations/grid-query";
 import { expiresLabel, isExpired } from "../../src/registrations/lifecycle";
+import { FilterProblems } from "../components/paged-results";
 import { gridNavigation, When } from "./format";
 
 export const GRID_ID = "registrations-grid";
@@ -376,17 +377,11 @@ export function GridQueryError({
 }) {
   return (
     <div id={GRID_ID} class="grid-region">
-      <div class="form-error" role="alert">
-        <p>{lead}</p>
-        <ul>
-          {problems.map((p) => (
-            <li>{p}</li>
-          ))}
-        </ul>
+      <FilterProblems lead={lead} messages={problems}>
         <p>
           <a href={base}>Show the Default View</a>
         </p>
-      </div>
+      </FilterProblems>
     </div>
   );
 }
