@@ -1,5 +1,11 @@
 import { and, eq, ne, type SQL, sql } from "drizzle-orm";
-import { type AuditActor, type AuditChanges, auditEventSelection, diffChanges } from "../audit/admin-audit";
+import {
+  type AuditActor,
+  type AuditChanges,
+  auditEventSelection,
+  type ConditionalAuditInput,
+  diffChanges,
+} from "../audit/admin-audit";
 import type { Db } from "../db/client";
 import { type AppRegistration, adminAuditEvents, appRegistrations, type Site } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
@@ -79,6 +85,30 @@ export function findRegistration(db: Db, siteId: number, id: number) {
     .get();
 }
 
+/**
+ * The audit event of a change to the registration rows `where` selects, as an `INSERT … SELECT` from those rows: run
+ * in the same batch just before the change, it writes the event only if the change has a row to act on.
+ */
+function auditRegistrationChange(
+  db: Db,
+  where: SQL | undefined,
+  event: { site: Site } & Pick<ConditionalAuditInput, "targetLabel" | "action" | "changes" | "actor">,
+  now: number,
+) {
+  const { site, ...rest } = event;
+  return db.insert(adminAuditEvents).select(
+    db
+      .select(
+        auditEventSelection(
+          { siteId: site.id, registrationId: appRegistrations.id, targetType: AUDIT_TARGET, ...rest },
+          now,
+        ),
+      )
+      .from(appRegistrations)
+      .where(where),
+  );
+}
+
 export type CreateResult =
   | { ok: true; registration: AppRegistration; clientSecret: string }
   | { ok: false; errors: FieldErrors };
@@ -116,24 +146,11 @@ export async function createRegistration(
       (clientId) => {
         const changes: AuditChanges = { ...diffChanges({}, fields), clientId: [null, clientId] };
         return [
-          db.insert(adminAuditEvents).select(
-            db
-              .select(
-                auditEventSelection(
-                  {
-                    siteId: site.id,
-                    registrationId: appRegistrations.id,
-                    targetType: AUDIT_TARGET,
-                    targetLabel: fields.name,
-                    action: "created",
-                    changes,
-                    actor,
-                  },
-                  now,
-                ),
-              )
-              .from(appRegistrations)
-              .where(eq(appRegistrations.clientId, clientId)),
+          auditRegistrationChange(
+            db,
+            eq(appRegistrations.clientId, clientId),
+            { site, targetLabel: fields.name, action: "created", changes, actor },
+            now,
           ),
         ];
       },
@@ -187,25 +204,7 @@ export async function updateRegistration(
   const where = and(eq(appRegistrations.id, id), eq(appRegistrations.siteId, site.id), unchangedSince(before));
   try {
     const [, updated] = await db.batch([
-      db.insert(adminAuditEvents).select(
-        db
-          .select(
-            auditEventSelection(
-              {
-                siteId: site.id,
-                registrationId: appRegistrations.id,
-                targetType: AUDIT_TARGET,
-                targetLabel: after.name,
-                action: "updated",
-                changes,
-                actor,
-              },
-              now,
-            ),
-          )
-          .from(appRegistrations)
-          .where(where),
-      ),
+      auditRegistrationChange(db, where, { site, targetLabel: after.name, action: "updated", changes, actor }, now),
       db
         .update(appRegistrations)
         .set({
@@ -254,24 +253,17 @@ export async function setRegistrationEnabled(
     ne(appRegistrations.enabled, enabled),
   );
   const [, updated] = await db.batch([
-    db.insert(adminAuditEvents).select(
-      db
-        .select(
-          auditEventSelection(
-            {
-              siteId: site.id,
-              registrationId: appRegistrations.id,
-              targetType: AUDIT_TARGET,
-              targetLabel: appRegistrations.name,
-              action: enabled ? "enabled" : "disabled",
-              changes: { enabled: [!enabled, enabled] },
-              actor,
-            },
-            now,
-          ),
-        )
-        .from(appRegistrations)
-        .where(where),
+    auditRegistrationChange(
+      db,
+      where,
+      {
+        site,
+        targetLabel: appRegistrations.name,
+        action: enabled ? "enabled" : "disabled",
+        changes: { enabled: [!enabled, enabled] },
+        actor,
+      },
+      now,
     ),
     db.update(appRegistrations).set({ enabled, updatedAt: now }).where(where).returning(),
   ]);
@@ -303,24 +295,11 @@ export async function deleteRegistration(
   const { site, actor, id } = args;
   const where = and(eq(appRegistrations.id, id), eq(appRegistrations.siteId, site.id));
   const [, deleted] = await db.batch([
-    db.insert(adminAuditEvents).select(
-      db
-        .select(
-          auditEventSelection(
-            {
-              siteId: site.id,
-              registrationId: appRegistrations.id,
-              targetType: AUDIT_TARGET,
-              targetLabel: appRegistrations.name,
-              action: "deleted",
-              changes: deletedSnapshot,
-              actor,
-            },
-            now,
-          ),
-        )
-        .from(appRegistrations)
-        .where(where),
+    auditRegistrationChange(
+      db,
+      where,
+      { site, targetLabel: appRegistrations.name, action: "deleted", changes: deletedSnapshot, actor },
+      now,
     ),
     db
       .delete(appRegistrations)

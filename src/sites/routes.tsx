@@ -10,22 +10,23 @@ import {
   sitesCrumbs,
   siteValues,
 } from "../../views/admin/sites";
-import { createDb } from "../db/client";
+import { createDb, type Db } from "../db/client";
 import type { AppEnv } from "../env";
-import { type Actor, listAuditTrail } from "./audit";
+import { actorOf, csrfOf, isHtmx, validToggle } from "./admin-request";
+import { listAuditTrail } from "./audit";
 import { type AdminContext, validForm } from "./forms";
-import { createSite, findSiteBySlug, listSiteMembers, listSites, setRestApiEnabled, updateSite } from "./site-service";
-import { DEFAULT_MAX_REGISTRATION_DAYS, newSiteForm, siteSettingsForm, toggleForm, typedValues } from "./validation";
+import {
+  createSite,
+  findSiteBySlug,
+  listSiteMembers,
+  listSites,
+  type SiteSummary,
+  setRestApiEnabled,
+  updateSite,
+} from "./site-service";
+import { DEFAULT_MAX_REGISTRATION_DAYS, newSiteForm, siteSettingsForm, typedValues } from "./validation";
 
 type Ctx = AdminContext;
-
-const actorOf = (c: Ctx): Actor => {
-  const user = c.var.session?.user;
-  if (!user) throw new HTTPException(401);
-  return { id: user.id, email: user.email };
-};
-const csrfOf = (c: Ctx) => c.var.session?.csrfToken ?? "";
-const isHtmx = (c: Ctx) => c.req.header("HX-Request") === "true";
 
 const SLUG_TAKEN = "This slug is already used by another Site.";
 const CONFLICT: ActionErrorProps = {
@@ -57,6 +58,12 @@ function typedSiteValues(data: unknown): Values {
   return { ...values, restApiEnabled: values.restApiEnabled === "on" ? "on" : "off" };
 }
 
+async function loadSite(db: Db, slug: string): Promise<SiteSummary> {
+  const summary = await findSiteBySlug(db, slug);
+  if (!summary) throw new HTTPException(404, { message: "There is no Site with this slug." });
+  return summary;
+}
+
 function renderNewSite(c: Ctx, values: Values, errors: Errors, status: 200 | 422) {
   c.status(status);
   return c.render(<NewSitePage values={values} errors={errors} csrf={csrfOf(c)} />, {
@@ -71,8 +78,7 @@ async function renderSitePage(
   options: { values?: Values; errors?: Errors; status?: 200 | 409 | 422; error?: ActionErrorProps } = {},
 ) {
   const db = createDb(c.env.DB);
-  const summary = await findSiteBySlug(db, slug);
-  if (!summary) throw new HTTPException(404, { message: "There is no Site with this slug." });
+  const summary = await loadSite(db, slug);
   const [members, trail] = await Promise.all([
     listSiteMembers(db, summary.site.id),
     listAuditTrail(db, { type: "site", siteId: summary.site.id }),
@@ -137,8 +143,7 @@ export const siteAdminRoutes = new Hono<AppEnv>()
     async (c) => {
       const slug = c.req.param("slug");
       const db = createDb(c.env.DB);
-      const before = await findSiteBySlug(db, slug);
-      if (!before) throw new HTTPException(404, { message: "There is no Site with this slug." });
+      const before = await loadSite(db, slug);
       const result = await updateSite(db, before.site, c.req.valid("form"), actorOf(c), c.var.now);
       if (!result.ok) return renderSitePage(c, slug, { status: 409, error: CONFLICT });
       if (!result.changed) return c.redirect(`/admin/sites/${slug}?notice=unchanged`, 303);
@@ -146,25 +151,18 @@ export const siteAdminRoutes = new Hono<AppEnv>()
       return c.redirect(`/admin/sites/${slug}?notice=saved${recomputed}`, 303);
     },
   )
-  .post(
-    "/:slug/rest-api",
-    validForm(toggleForm, () => {
-      throw new HTTPException(422, { message: "Send value=true or value=false." });
-    }),
-    async (c) => {
-      const slug = c.req.param("slug");
-      const db = createDb(c.env.DB);
-      const before = await findSiteBySlug(db, slug);
-      if (!before) throw new HTTPException(404, { message: "There is no Site with this slug." });
-      const result = await setRestApiEnabled(db, before.site, c.req.valid("form").value, actorOf(c), c.var.now);
-      if (!isHtmx(c)) {
-        if (!result.ok) return renderSitePage(c, slug, { status: 409, error: CONFLICT });
-        return c.redirect("/admin/sites?notice=saved", 303);
-      }
-      const after = (await findSiteBySlug(db, slug)) ?? before;
-      return c.html(
-        <SiteRow summary={after} csrf={csrfOf(c)} error={result.ok ? undefined : CONFLICT} />,
-        result.ok ? 200 : 409,
-      );
-    },
-  );
+  .post("/:slug/rest-api", validToggle, async (c) => {
+    const slug = c.req.param("slug");
+    const db = createDb(c.env.DB);
+    const before = await loadSite(db, slug);
+    const result = await setRestApiEnabled(db, before.site, c.req.valid("form").value, actorOf(c), c.var.now);
+    if (!isHtmx(c)) {
+      if (!result.ok) return renderSitePage(c, slug, { status: 409, error: CONFLICT });
+      return c.redirect("/admin/sites?notice=saved", 303);
+    }
+    const after = (await findSiteBySlug(db, slug)) ?? before;
+    return c.html(
+      <SiteRow summary={after} csrf={csrfOf(c)} error={result.ok ? undefined : CONFLICT} />,
+      result.ok ? 200 : 409,
+    );
+  });

@@ -15,29 +15,15 @@ export interface SiteSummary {
   members: number;
 }
 
+const summaryColumns = { site: sites, registrations: REGISTRATION_COUNT, members: MEMBER_COUNT };
+
 /** Every Site with its number of registrations and members, by name. */
 export async function listSites(db: Db): Promise<SiteSummary[]> {
-  return db
-    .select({
-      site: sites,
-      registrations: REGISTRATION_COUNT,
-      members: MEMBER_COUNT,
-    })
-    .from(sites)
-    .orderBy(asc(sites.name), asc(sites.slug))
-    .all();
+  return db.select(summaryColumns).from(sites).orderBy(asc(sites.name), asc(sites.slug)).all();
 }
 
 export async function findSiteBySlug(db: Db, slug: string): Promise<SiteSummary | undefined> {
-  return db
-    .select({
-      site: sites,
-      registrations: REGISTRATION_COUNT,
-      members: MEMBER_COUNT,
-    })
-    .from(sites)
-    .where(eq(sites.slug, slug))
-    .get();
+  return db.select(summaryColumns).from(sites).where(eq(sites.slug, slug)).get();
 }
 
 export interface SiteMember {

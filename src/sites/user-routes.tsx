@@ -18,6 +18,7 @@ import { createDb, type Db } from "../db/client";
 import { type Site, sites } from "../db/schema";
 import type { AppEnv } from "../env";
 import { hashPassword } from "../lib/crypto";
+import { actorOf, csrfOf, isHtmx, validToggle } from "./admin-request";
 import { type Actor, listAuditTrail } from "./audit";
 import { type AdminContext, validForm } from "./forms";
 import {
@@ -30,21 +31,14 @@ import {
   setMembership,
   setUserDisabled,
   type UserChangeResult,
+  type UserSummary,
   type UserWithMemberships,
 } from "./user-service";
-import { membershipForm, newUserForm, toggleForm, typedValues } from "./validation";
+import { membershipForm, newUserForm, type toggleForm, typedValues } from "./validation";
 
 type Ctx = AdminContext;
 
 export const USERS_PAGE_SIZE = 50;
-
-const actorOf = (c: Ctx): Actor => {
-  const user = c.var.session?.user;
-  if (!user) throw new HTTPException(401);
-  return { id: user.id, email: user.email };
-};
-const csrfOf = (c: Ctx) => c.var.session?.csrfToken ?? "";
-const isHtmx = (c: Ctx) => c.req.header("HX-Request") === "true";
 
 const NOTICES: Record<string, string> = {
   created:
@@ -170,6 +164,19 @@ async function answerToggle(
   );
 }
 
+/** Loads the user of the path, applies a toggle's value to them and answers it; `notices` name the notice per value. */
+async function toggleUser(
+  c: Ctx,
+  form: z.output<typeof toggleForm>,
+  apply: (db: Db, target: UserSummary, value: boolean, actor: Actor, now: number) => Promise<UserChangeResult>,
+  notices: { true: string; false: string },
+) {
+  const db = createDb(c.env.DB);
+  const entry = await loadUser(db, c.req.param("id"));
+  const result = await apply(db, entry.user, form.value, actorOf(c), c.var.now);
+  return answerToggle(c, entry, result, form.view, form.value ? notices.true : notices.false);
+}
+
 type MembershipOutcome =
   | { ok: true; noticeKey: string }
   | { ok: false; status: 404 | 409 | 422; values?: Values; errors?: Errors; error?: ActionErrorProps };
@@ -271,31 +278,11 @@ export const userAdminRoutes = new Hono<AppEnv>()
     },
   )
   .get("/:id{[0-9]+}", async (c) => renderUserPage(c, await loadUser(createDb(c.env.DB), c.req.param("id"))))
-  .post(
-    "/:id{[0-9]+}/disabled",
-    validForm(toggleForm, () => {
-      throw new HTTPException(422, { message: "Send value=true or value=false." });
-    }),
-    async (c) => {
-      const db = createDb(c.env.DB);
-      const entry = await loadUser(db, c.req.param("id"));
-      const { value, view } = c.req.valid("form");
-      const result = await setUserDisabled(db, entry.user, value, actorOf(c), c.var.now);
-      return answerToggle(c, entry, result, view, value ? "disabled" : "enabled");
-    },
+  .post("/:id{[0-9]+}/disabled", validToggle, (c) =>
+    toggleUser(c, c.req.valid("form"), setUserDisabled, { true: "disabled", false: "enabled" }),
   )
-  .post(
-    "/:id{[0-9]+}/global-admin",
-    validForm(toggleForm, () => {
-      throw new HTTPException(422, { message: "Send value=true or value=false." });
-    }),
-    async (c) => {
-      const db = createDb(c.env.DB);
-      const entry = await loadUser(db, c.req.param("id"));
-      const { value, view } = c.req.valid("form");
-      const result = await setGlobalAdmin(db, entry.user, value, actorOf(c), c.var.now);
-      return answerToggle(c, entry, result, view, value ? "granted" : "revoked");
-    },
+  .post("/:id{[0-9]+}/global-admin", validToggle, (c) =>
+    toggleUser(c, c.req.valid("form"), setGlobalAdmin, { true: "granted", false: "revoked" }),
   )
   .post(
     "/:id{[0-9]+}/memberships",
