@@ -187,10 +187,20 @@ const MEMBERSHIP_NOTICES = {
   remove_membership: "membership-removed",
 } as const;
 
-function membershipOutcome(result: MembershipChangeResult, email: string): MembershipOutcome {
+function membershipOutcome(result: MembershipChangeResult, email: string, site: Site): MembershipOutcome {
   if (result.ok) return { ok: true, noticeKey: result.action ? MEMBERSHIP_NOTICES[result.action] : "unchanged" };
   if (result.code === "NotMember") {
     return { ok: false, status: 404, error: { code: "NotMember", message: "The user is not a member of that Site." } };
+  }
+  if (result.code === "LastSiteAdmin") {
+    return {
+      ok: false,
+      status: 409,
+      error: {
+        code: "LastSiteAdmin",
+        message: `${email} is the last Site Administrator of ${site.name}, so nobody else could manage its App registrations or would get its expiry notices. Make another member a Site Administrator first.`,
+      },
+    };
   }
   return { ok: false, status: 409, error: ERRORS.Conflict?.(email) };
 }
@@ -304,7 +314,7 @@ export const userAdminRoutes = new Hono<AppEnv>()
         });
       }
       const result = await setMembership(db, entry.user, site, role, actorOf(c), c.var.now);
-      return answerMembership(c, entry.user.id, membershipOutcome(result, entry.user.email));
+      return answerMembership(c, entry.user.id, membershipOutcome(result, entry.user.email, site));
     },
   )
   .post("/:id{[0-9]+}/memberships/:siteId{[0-9]+}/remove", async (c) => {
@@ -313,5 +323,5 @@ export const userAdminRoutes = new Hono<AppEnv>()
     const site = await siteById(db, Number(c.req.param("siteId")));
     if (!site) throw new HTTPException(404, { message: "There is no such Site." });
     const result = await removeMembership(db, entry.user, site, actorOf(c), c.var.now);
-    return answerMembership(c, entry.user.id, membershipOutcome(result, entry.user.email));
+    return answerMembership(c, entry.user.id, membershipOutcome(result, entry.user.email, site));
   });

@@ -373,6 +373,8 @@ describe("Users page: memberships", () => {
   it("adds a membership, changes its role and removes it, each audited", async () => {
     const { user: admin, browser } = await signInGlobalAdmin();
     const site = await createSite();
+    // The Site keeps another Site Administrator, so the target may give the role up (see the next describe).
+    await createUser({ sites: [[site.id, "site_admin"]] });
     const target = await createUser();
 
     const add = await browser.post(`/admin/users/${target.id}/memberships`, {
@@ -493,5 +495,65 @@ describe("Users page: escaping", () => {
     const html = await invalid.text();
     expect(html).not.toContain(payload);
     expect(inputValue(html, "user", "name")).toBe("&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;");
+  });
+});
+
+describe("Users page: a Site's last Site Administrator", () => {
+  const LAST_ADMIN = (email: string, siteName: string) =>
+    `${email} is the last Site Administrator of ${siteName}, so nobody else could manage its App registrations or would get its expiry notices. Make another member a Site Administrator first.`;
+
+  it("can be neither demoted nor removed, and nothing is written", async () => {
+    const { browser } = await signInGlobalAdmin();
+    const site = await createSite();
+    const last = await createUser({ sites: [[site.id, "site_admin"]] });
+    await createUser({ sites: [[site.id, "site_user"]] });
+
+    const demote = await browser.post(`/admin/users/${last.id}/memberships`, {
+      siteId: String(site.id),
+      role: "site_user",
+    });
+    expect(demote.status).toBe(409);
+    const html = await demote.text();
+    expect(html).toContain('data-error-code="LastSiteAdmin"');
+    expect(textOf(html)).toContain(LAST_ADMIN(last.email, site.name));
+
+    const remove = await browser.post(`/admin/users/${last.id}/memberships/${site.id}/remove`, {}, { headers: HTMX });
+    expect(remove.status).toBe(409);
+    const fragment = await remove.text();
+    expect(fragment).toMatch(/^<section id="memberships"[\s\S]*data-error-code="LastSiteAdmin"/);
+
+    expect(await membershipsOf(last.id)).toEqual([{ userId: last.id, siteId: site.id, role: "site_admin" }]);
+    expect(await auditRowsFor("user", last.email)).toEqual([]);
+  });
+
+  it("is counted among enabled users only: a disabled Site Administrator does not receive expiry notices", async () => {
+    const { browser } = await signInGlobalAdmin();
+    const site = await createSite();
+    const last = await createUser({ sites: [[site.id, "site_admin"]] });
+    await createUser({ disabled: true, sites: [[site.id, "site_admin"]] });
+    const res = await browser.post(`/admin/users/${last.id}/memberships/${site.id}/remove`, {});
+    expect(res.status).toBe(409);
+    expect(await membershipsOf(last.id)).toHaveLength(1);
+  });
+
+  it("may step down once another enabled Site Administrator exists", async () => {
+    const { browser } = await signInGlobalAdmin();
+    const site = await createSite();
+    const first = await createUser({ sites: [[site.id, "site_admin"]] });
+    const second = await createUser({ sites: [[site.id, "site_admin"]] });
+
+    const demote = await browser.post(`/admin/users/${first.id}/memberships`, {
+      siteId: String(site.id),
+      role: "site_user",
+    });
+    expect(demote.headers.get("Location")).toBe(`/admin/users/${first.id}?notice=role-changed`);
+    // Now `second` is the last one.
+    const remove = await browser.post(`/admin/users/${second.id}/memberships/${site.id}/remove`, {});
+    expect(remove.status).toBe(409);
+    // Removing a Site User is never held back.
+    const removeUser = await browser.post(`/admin/users/${first.id}/memberships/${site.id}/remove`, {});
+    expect(removeUser.headers.get("Location")).toBe(`/admin/users/${first.id}?notice=membership-removed`);
+    expect(await membershipsOf(first.id)).toEqual([]);
+    expect(await membershipsOf(second.id)).toEqual([{ userId: second.id, siteId: site.id, role: "site_admin" }]);
   });
 });
