@@ -1,6 +1,8 @@
+import type { ApiDenialCode } from "../api/denials";
 import { SIGN_IN_MAX_FAILURES_PER_ACCOUNT, SIGN_IN_MAX_FAILURES_PER_IP, SIGN_IN_WINDOW } from "../auth/throttle";
 import { SECURITY_EVENTS, type SecurityEventType } from "../db/schema";
 import { MINUTE } from "../lib/time";
+import type { TokenFailureCode } from "../oauth/errors";
 
 /** What a security-log row means and what the administrator does about it (§8; the vocabulary of seed 004). */
 export interface DetailCodeInfo {
@@ -33,7 +35,7 @@ const assertion = (text: string) => `The client assertion (private_key_jwt) ${te
 
 type Entry = Omit<DetailCodeInfo, "event" | "code">;
 
-const SERVICE_AUTH: Record<string, Entry> = {
+const SERVICE_AUTH: Record<TokenFailureCode, Entry> = {
   InvalidIntegration: {
     answer: INVALID_CLIENT,
     explanation:
@@ -144,7 +146,7 @@ const SERVICE_AUTH: Record<string, Entry> = {
   },
 };
 
-const API_ACCESS: Record<string, Entry> = {
+const API_ACCESS: Record<ApiDenialCode, Entry> = {
   AccessTokenExpired: {
     answer: "401 invalid_token",
     explanation: "The bearer access token has expired.",

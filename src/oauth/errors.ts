@@ -14,19 +14,21 @@ export type TokenFailureCode =
   | "TooManyFailures"
   | AssertionOnlyFailureCode;
 
-/** The codes only a private_key_jwt assertion can produce (§9). */
-export type AssertionOnlyFailureCode =
-  | "MissingKeyId"
-  | "MissingKey"
-  | "UnsupportedAlgo"
-  | "InvalidSignature"
-  | "InvalidIssuer"
-  | "ClientIdMismatch"
-  | "TokenNotAcceptable"
-  | "TokenExpired"
-  | "TokenValidityTooBroad"
-  | "TokenReplayed"
-  | "InvalidTokenType";
+/** The codes only a private_key_jwt assertion can produce (§9), in the §8 catalog's order. */
+export const ASSERTION_FAILURE_CODES = [
+  "MissingKeyId",
+  "MissingKey",
+  "UnsupportedAlgo",
+  "InvalidSignature",
+  "InvalidIssuer",
+  "ClientIdMismatch",
+  "TokenNotAcceptable",
+  "TokenExpired",
+  "TokenValidityTooBroad",
+  "TokenReplayed",
+  "InvalidTokenType",
+] as const;
+export type AssertionOnlyFailureCode = (typeof ASSERTION_FAILURE_CODES)[number];
 
 /** RFC 6749 §5.2 error codes (plus `server_error` for faults). */
 export type OAuthErrorCode =

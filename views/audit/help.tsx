@@ -7,6 +7,7 @@ import {
   securityLogUrl,
 } from "../../src/audit/links";
 import { SECURITY_EVENTS, type SecurityEventType } from "../../src/db/schema";
+import { ASSERTION_FAILURE_CODES } from "../../src/oauth/errors";
 import type { LogView } from "./security-log";
 
 /** Links of the help, pointed at a Site's pages or (Global Administrator) the all-Sites pages. */
@@ -23,21 +24,6 @@ function linksFor(view: LogView) {
     logBase: view.kind === "site" ? securityLogUrl(view.site.slug) : globalSecurityLogUrl(),
   };
 }
-
-/** The detail codes only a private_key_jwt client assertion produces (§9), in the catalog's order. */
-const ASSERTION_CODES = [
-  "MissingKeyId",
-  "MissingKey",
-  "UnsupportedAlgo",
-  "InvalidSignature",
-  "InvalidIssuer",
-  "ClientIdMismatch",
-  "TokenNotAcceptable",
-  "TokenExpired",
-  "TokenValidityTooBroad",
-  "TokenReplayed",
-  "InvalidTokenType",
-];
 
 function Symptom({ id, title, children }: { id: string; title: string; children: Child }) {
   return (
@@ -218,7 +204,7 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
         </p>
         <p>
           <strong>Where to verify:</strong> the security log rows with{" "}
-          {ASSERTION_CODES.map((code) => (
+          {ASSERTION_FAILURE_CODES.map((code) => (
             <>
               <CodeLink href={links.log({ code, event: "service_auth_failed" })} code={code} />{" "}
             </>
