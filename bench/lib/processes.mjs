@@ -20,7 +20,7 @@ const ANSI_ESCAPE = /\x1b\[[0-9;]*m/g;
  * local D1's per-transaction flush to disk (a simulator cost production D1 does not have on reads) does not decide
  * the numbers; BENCH_D1_ON_DISK=1 uses the system temporary directory instead.
  */
-export function benchTempRoot() {
+function benchTempRoot() {
   if (process.env.BENCH_D1_ON_DISK !== "1") {
     try {
       accessSync("/dev/shm", constants.W_OK);

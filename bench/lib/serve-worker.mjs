@@ -16,7 +16,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
@@ -52,15 +52,10 @@ if (build.status !== 0) {
 
 // The bundle: the entry module plus the text modules it imports (static assets inlined by module rules).
 const files = readdirSync(outDir).filter((name) => !name.endsWith(".map") && name !== "README.md");
-const entryName = `${
-  (options.script ?? "")
-    .split("/")
-    .pop()
-    ?.replace(/\.[cm]?[jt]sx?$/, "") || "index"
-}.js`;
-const main = files.includes(entryName) ? entryName : files.find((name) => name === "index.js");
-if (!main) {
-  console.error(`Build failed: no entry module among ${files.join(", ")}`);
+// wrangler names the bundle after the entry script (the fixtures' wrangler.toml entry is index.ts).
+const main = options.script ? basename(options.script).replace(/\.[cm]?[jt]sx?$/, ".js") : "index.js";
+if (!files.includes(main)) {
+  console.error(`Build failed: no ${main} among ${files.join(", ")}`);
   process.exit(1);
 }
 const modules = [
@@ -74,7 +69,6 @@ const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
 const {
   rootPath: _rootPath,
   modulesRules: _modulesRules,
-  main: _main,
   ...bindingOptions
 } = /** @type {Record<string, unknown>} */ (workerOptions);
 
