@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ErrorPage } from "../views/shell/pages";
 import type { AppEnv } from "./env";
+import { isHtmx } from "./lib/htmx";
 
 /** Errors answer in the client's language: JSON for machine endpoints, a page (or a fragment for htmx) otherwise. */
 export function renderErrorPage(c: Context<AppEnv>, status: number, message: string) {
@@ -11,7 +12,7 @@ export function renderErrorPage(c: Context<AppEnv>, status: number, message: str
     c.header("Cache-Control", "no-store");
     return c.json({ error: status >= 500 ? "server_error" : "invalid_request", error_description: message }, code);
   }
-  if (c.req.header("HX-Request")) {
+  if (isHtmx(c)) {
     return c.html(
       <p class="form-error" role="alert">
         {message}

@@ -12,6 +12,7 @@ import {
 import type { Crumb } from "../../views/layout";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { wantsFragment } from "../lib/htmx";
 import { calendarDateInZone } from "../lib/time";
 import { renderErrorPage } from "../pages";
 import { csvStream } from "./csv";
@@ -91,15 +92,6 @@ function resolveFilter(
     }
   }
   return { filter };
-}
-
-/** htmx swaps only the results; a history restore or a full-page htmx request gets the whole page. */
-function wantsFragment(c: Context<AppEnv>): boolean {
-  return (
-    c.req.header("HX-Request") === "true" &&
-    !c.req.header("HX-History-Restore-Request") &&
-    c.req.header("HX-Request-Type") !== "full"
-  );
 }
 
 function sitesBySlug(c: Context<AppEnv>): Map<string, number> {

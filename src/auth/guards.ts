@@ -6,6 +6,7 @@ import { createDb } from "../db/client";
 import { memberships, sites } from "../db/schema";
 import type { AppEnv } from "../env";
 import { timingSafeEqual } from "../lib/crypto";
+import { isHtmx } from "../lib/htmx";
 import { SESSION_COOKIE, validateSessionToken } from "./sessions";
 
 /** Loads the session from the cookie (or null) and the Sites the user can reach. */
@@ -39,7 +40,7 @@ export const requireSignIn = createMiddleware<AppEnv>(async (c, next) => {
   if (c.var.session) return next();
   const url = new URL(c.req.url);
   const target = `/sign-in?next=${encodeURIComponent(url.pathname + url.search)}`;
-  if (c.req.header("HX-Request")) {
+  if (isHtmx(c)) {
     c.header("HX-Redirect", target);
     return c.body(null, 401);
   }

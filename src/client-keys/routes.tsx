@@ -13,6 +13,7 @@ import {
 import { siteCrumbs } from "../../views/shell/pages";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { wantsFragment } from "../lib/htmx";
 import { parseCalendarDate, startOfDayInZone } from "../lib/time";
 import { parseClientKeyUpload } from "./parse";
 import {
@@ -41,10 +42,6 @@ const NOTICES: Record<string, string> = {
   added: "The key was added.",
   removed: "The key was removed.",
 };
-
-function isFragmentRequest(c: Context<AppEnv>): boolean {
-  return c.req.header("HX-Request") === "true" && !c.req.header("HX-History-Restore-Request");
-}
 
 /** The registration named by `:id`, only within the current Site: any other id is 404 (§10 Site ownership). */
 async function loadOwner(c: Context<AppEnv>): Promise<KeyOwner> {
@@ -102,7 +99,7 @@ function crumbs(c: Context<AppEnv>, owner: KeyOwner, leaf: string) {
 /** The section as a fragment for htmx, or the whole keys page. */
 async function respond(c: Context<AppEnv>, props: ClientKeysSectionProps, owner: KeyOwner, status: 200 | 422 = 200) {
   c.status(status);
-  if (isFragmentRequest(c)) return c.html(<ClientKeysSection {...props} />, status);
+  if (wantsFragment(c)) return c.html(<ClientKeysSection {...props} />, status);
   return c.render(<ClientKeysPage {...props} registrationHref={registrationHref(c, owner)} />, {
     title: `Public keys · ${owner.name}`,
     breadcrumbs: crumbs(c, owner, "Public keys"),
@@ -192,7 +189,7 @@ export const clientKeyRoutes = new Hono<AppEnv>()
         }
         return refused(REFUSALS[result.reason](parsed.key.kid));
       }
-      if (!isFragmentRequest(c)) return c.redirect(`${clientKeysPath(site.slug, owner.id)}?notice=added`, 303);
+      if (!wantsFragment(c)) return c.redirect(`${clientKeysPath(site.slug, owner.id)}?notice=added`, 303);
       const notice = `The key "${result.key.kid}" was added (fingerprint ${result.key.fingerprint}).`;
       return respond(c, await sectionProps(c, owner, { notice }), owner);
     },
@@ -221,6 +218,6 @@ export const clientKeyRoutes = new Hono<AppEnv>()
       c.var.now,
     );
     if (!removed) throw new HTTPException(404, { message: "No such key" });
-    if (!isFragmentRequest(c)) return c.redirect(`${clientKeysPath(site.slug, owner.id)}?notice=removed`, 303);
+    if (!wantsFragment(c)) return c.redirect(`${clientKeysPath(site.slug, owner.id)}?notice=removed`, 303);
     return respond(c, await sectionProps(c, owner, { notice: NOTICES.removed }), owner);
   });

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { createDb, type Db } from "../db/client";
 import { appRegistrations, sites } from "../db/schema";
 import type { AppEnv } from "../env";
+import { isHtmx } from "../lib/htmx";
 
 export interface ApiClientAlert {
   registrationId: number;
@@ -46,7 +47,7 @@ export async function alertsForPage(c: Context<AppEnv>): Promise<ApiClientAlert[
   const session = c.var.session;
   if (!session) return [];
   // Banners belong to full pages: a fragment swapped into a page by htmx never carries a second copy.
-  if (c.req.header("HX-Request") === "true" && c.req.header("HX-Request-Type") === "partial") return [];
+  if (isHtmx(c) && c.req.header("HX-Request-Type") === "partial") return [];
   const siteIds = session.user.isGlobalAdmin
     ? c.var.reachableSites.map((s) => s.id)
     : c.var.siteContext?.isAdmin

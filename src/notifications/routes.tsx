@@ -11,6 +11,7 @@ import { siteCrumbs } from "../../views/shell/pages";
 import { createDb } from "../db/client";
 import { appRegistrations, type NotificationTemplate } from "../db/schema";
 import type { AppEnv } from "../env";
+import { wantsFragment } from "../lib/htmx";
 import {
   isSiteRegistration,
   loggedRegistrations,
@@ -29,15 +30,6 @@ function rawValues(c: Context<AppEnv>): LogFilterValues {
     if (value) values[field] = value;
   }
   return values;
-}
-
-/** htmx swaps only the results; a history restore or a full-page htmx request gets the whole page. */
-function wantsFragment(c: Context<AppEnv>): boolean {
-  return (
-    c.req.header("HX-Request") === "true" &&
-    !c.req.header("HX-History-Restore-Request") &&
-    c.req.header("HX-Request-Type") !== "full"
-  );
 }
 
 async function render(

@@ -7,6 +7,7 @@ import { Notice } from "../../views/registrations/format";
 import { type GridModel, GridQueryError, RegistrationGrid } from "../../views/registrations/grid";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { wantsFragment } from "../lib/htmx";
 import {
   deleteGridView,
   type GridSource,
@@ -29,7 +30,7 @@ import {
   saveViewForm,
   serializeGridQuery,
 } from "./grid-query";
-import { adminPageHeaders, appContext, wantsFragment } from "./http";
+import { adminPageHeaders, appContext } from "./http";
 
 /** How one grid (per Site, or all Sites) is placed: its source of rows, its path and its page chrome. */
 export interface GridPlacement {

@@ -2,18 +2,6 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env";
 
 /**
- * Whether to answer with just the fragment an htmx request targets. History restores (back/forward) and requests
- * aimed at the whole body get the full page, as does every request without JavaScript.
- */
-export function wantsFragment(c: Context): boolean {
-  return (
-    c.req.header("HX-Request") === "true" &&
-    c.req.header("HX-History-Restore-Request") !== "true" &&
-    c.req.header("HX-Request-Type") !== "full"
-  );
-}
-
-/**
  * The same URL answers a page or a fragment depending on these headers, so caches must key on them; and catalog
  * pages are administrators' data, never stored by a browser or proxy.
  */

@@ -15,9 +15,10 @@ import { listClientKeys } from "../client-keys/repository";
 import { createDb } from "../db/client";
 import type { AppRegistration, Site } from "../db/schema";
 import type { AppEnv } from "../env";
+import { isHtmx, wantsFragment } from "../lib/htmx";
 import { addCalendarDays, calendarDateInZone, calendarDaysBetween } from "../lib/time";
 import { gridRoutes } from "./grid-routes";
-import { adminPageHeaders, appContext, wantsFragment } from "./http";
+import { adminPageHeaders, appContext } from "./http";
 import {
   createRegistration,
   deleteRegistration,
@@ -400,7 +401,7 @@ export const registrationRoutes = new Hono<AppEnv>()
     const result = await deleteRegistration(db, { site, actor: actorOf(c), id: c.req.valid("param").id }, c.var.now);
     if (result.kind === "not_found") throw new HTTPException(404, { message: NOT_FOUND });
     const target = `${catalogPath(site)}?notice=deleted`;
-    if (c.req.header("HX-Request") === "true") {
+    if (isHtmx(c)) {
       // fetch() would follow a 303 and swap the grid into the page; htmx navigates on HX-Redirect instead.
       c.header("HX-Redirect", target);
       return c.body(null, 204);

@@ -12,8 +12,6 @@ export function actorOf(c: AdminContext): Actor {
 
 export const csrfOf = (c: AdminContext) => c.var.session?.csrfToken ?? "";
 
-export const isHtmx = (c: AdminContext) => c.req.header("HX-Request") === "true";
-
 /** An on/off switch's form (`value=true|false`); the buttons always send one of the two, so anything else is a 422. */
 export const validToggle = validForm(toggleForm, () => {
   throw new HTTPException(422, { message: "Send value=true or value=false." });

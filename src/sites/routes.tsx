@@ -12,7 +12,8 @@ import {
 } from "../../views/admin/sites";
 import { createDb, type Db } from "../db/client";
 import type { AppEnv } from "../env";
-import { actorOf, csrfOf, isHtmx, validToggle } from "./admin-request";
+import { isHtmx } from "../lib/htmx";
+import { actorOf, csrfOf, validToggle } from "./admin-request";
 import { listAuditTrail } from "./audit";
 import { type AdminContext, validForm } from "./forms";
 import {

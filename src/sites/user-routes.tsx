@@ -18,7 +18,8 @@ import { createDb, type Db } from "../db/client";
 import { type Site, sites } from "../db/schema";
 import type { AppEnv } from "../env";
 import { hashPassword } from "../lib/crypto";
-import { actorOf, csrfOf, isHtmx, validToggle } from "./admin-request";
+import { isHtmx } from "../lib/htmx";
+import { actorOf, csrfOf, validToggle } from "./admin-request";
 import { type Actor, listAuditTrail } from "./audit";
 import { type AdminContext, validForm } from "./forms";
 import {
