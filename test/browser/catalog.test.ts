@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error -- plain ESM script shared with `npm start`
-import { hashPassword, LOCAL_PASSWORD, } from "../../scripts/local.mjs";
+import { hashPassword, LOCAL_PASSWORD } from "../../scripts/local.mjs";
 import {
   baseURL,
   DAY,
