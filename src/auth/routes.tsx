@@ -1,7 +1,6 @@
 import { zValidator } from "@hono/zod-validator";
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { deleteCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { SignInPage } from "../../views/auth/sign-in";
 import { callerIp, recordSecurityEvent } from "../audit/security-events";
@@ -9,13 +8,12 @@ import { createDb } from "../db/client";
 import { users } from "../db/schema";
 import type { AppEnv } from "../env";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../lib/crypto";
-import { createSession, invalidateSession, SESSION_ABSOLUTE_TIMEOUT, SESSION_COOKIE } from "./sessions";
+import { deleteSessionCookie, setSessionCookie } from "./session-cookie";
+import { createSession, invalidateSession } from "./sessions";
 import {
-  clearFailures,
-  failureCounts,
-  recordFailures,
-  SIGN_IN_MAX_FAILURES_PER_ACCOUNT,
-  SIGN_IN_MAX_FAILURES_PER_IP,
+  clearSignInFailures,
+  isSignInThrottled,
+  recordSignInFailure,
   SIGN_IN_WINDOW,
   secondsUntilWindowEnds,
 } from "./throttle";
@@ -53,8 +51,6 @@ export const authRoutes = new Hono<AppEnv>()
       const db = createDb(c.env.DB);
       const now = c.var.now;
       const ip = callerIp(c.req);
-      const accountKey = `signin:account:${email}`;
-      const ipKey = `signin:ip:${ip}`;
       const failure = async (detailCode: string, status: 401 | 429, message: string) => {
         await recordSecurityEvent(
           db,
@@ -74,11 +70,7 @@ export const authRoutes = new Hono<AppEnv>()
         return c.render(<SignInPage next={next ?? ""} email={email} error={message} />, { title: "Sign in" });
       };
 
-      const counts = await failureCounts(db, [accountKey, ipKey], SIGN_IN_WINDOW, now);
-      if (
-        (counts.get(accountKey) ?? 0) >= SIGN_IN_MAX_FAILURES_PER_ACCOUNT ||
-        (counts.get(ipKey) ?? 0) >= SIGN_IN_MAX_FAILURES_PER_IP
-      ) {
+      if (await isSignInThrottled(db, { email, ip }, now)) {
         return failure("TooManyFailures", 429, THROTTLED_ERROR);
       }
 
@@ -86,26 +78,20 @@ export const authRoutes = new Hono<AppEnv>()
       // Unknown accounts cost the same PBKDF2 work as known ones.
       const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
       if (!user || !passwordOk || user.disabled) {
-        await recordFailures(db, [accountKey, ipKey], SIGN_IN_WINDOW, now);
+        await recordSignInFailure(db, { email, ip }, now);
         return failure(user && passwordOk ? "UserDisabled" : "InvalidCredentials", 401, GENERIC_ERROR);
       }
 
-      await clearFailures(db, [accountKey], SIGN_IN_WINDOW, now);
+      await clearSignInFailures(db, email, now);
       // Rotation: any session this browser had ends; a fresh one starts.
       if (c.var.session) await invalidateSession(db, c.var.session.id);
       const { token } = await createSession(db, user.id, now);
-      setCookie(c, SESSION_COOKIE, token, {
-        path: "/",
-        secure: true,
-        httpOnly: true,
-        sameSite: "Lax",
-        maxAge: SESSION_ABSOLUTE_TIMEOUT / 1000,
-      });
+      setSessionCookie(c, token);
       return c.redirect(safeNextPath(next), 303);
     },
   )
   .post("/sign-out", async (c) => {
     if (c.var.session) await invalidateSession(createDb(c.env.DB), c.var.session.id);
-    deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true });
+    deleteSessionCookie(c);
     return c.redirect("/sign-in", 303);
   });

@@ -1,4 +1,4 @@
-import { and, eq, gt, type SQL } from "drizzle-orm";
+import { and, eq, gt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { sessions, type User, users } from "../db/schema";
 import { randomToken, sha256Hex } from "../lib/crypto";
@@ -15,23 +15,45 @@ export type SessionValidation =
   | { session: { id: string; csrfToken: string; createdAt: number; lastSeenAt: number; expiresAt: number }; user: User }
   | { session: null; user: null };
 
-/** Creates a session for `userId` and returns the cookie token (256 random bits); only its SHA-256 is stored. */
-export async function createSession(
-  db: Db,
-  userId: number,
-  now: number,
-): Promise<{ token: string; csrfToken: string }> {
+/** A new session's cookie token (256 random bits), CSRF token and row; the row stores only the token's SHA-256. */
+async function newSession(userId: number, now: number) {
   const token = randomToken(32);
   const csrfToken = randomToken(32);
-  await db.insert(sessions).values({
+  const row = {
     id: await sha256Hex(token),
     userId,
     csrfToken,
     createdAt: now,
     lastSeenAt: now,
     expiresAt: now + SESSION_ABSOLUTE_TIMEOUT,
-  });
+  };
+  return { token, csrfToken, row };
+}
+
+/** Creates a session for `userId` and returns the cookie token; only its SHA-256 is stored. */
+export async function createSession(
+  db: Db,
+  userId: number,
+  now: number,
+): Promise<{ token: string; csrfToken: string }> {
+  const { token, csrfToken, row } = await newSession(userId, now);
+  await db.insert(sessions).values(row);
   return { token, csrfToken };
+}
+
+/**
+ * A fresh session for `userId` as an unexecuted statement that writes it only if `onlyIf` holds when it runs, for a
+ * batch that ends the user's other sessions in the same transaction (a password change keeps its author signed in,
+ * on a new token).
+ */
+export async function createSessionStatement(db: Db, userId: number, now: number, onlyIf: SQL) {
+  const { token, csrfToken, row } = await newSession(userId, now);
+  const statement = db
+    .insert(sessions)
+    .select(
+      sql`select ${row.id}, ${row.userId}, ${row.csrfToken}, ${row.createdAt}, ${row.lastSeenAt}, ${row.expiresAt} where ${onlyIf}`,
+    );
+  return { token, csrfToken, statement };
 }
 
 export async function validateSessionToken(db: Db, token: string, now: number): Promise<SessionValidation> {

@@ -55,3 +55,34 @@ export async function clearFailures(db: Db, keys: string[], windowMs: number, no
 export function secondsUntilWindowEnds(now: number, windowMs: number): number {
   return Math.max(1, Math.ceil((windowStart(now, windowMs) + windowMs - now) / 1000));
 }
+
+/**
+ * The sign-in throttle counts failures per account (the email as typed, so unknown accounts are throttled too) and
+ * per IP. Every check of a user's password counts: signing in and changing one's own password.
+ */
+export interface PasswordAttempt {
+  email: string;
+  ip: string;
+}
+
+const signInKeys = ({ email, ip }: PasswordAttempt) => [`signin:account:${email}`, `signin:ip:${ip}`] as const;
+
+/** Whether the account or the IP has used up its failures in the window containing `now`. */
+export async function isSignInThrottled(db: Db, attempt: PasswordAttempt, now: number): Promise<boolean> {
+  const [accountKey, ipKey] = signInKeys(attempt);
+  const counts = await failureCounts(db, [accountKey, ipKey], SIGN_IN_WINDOW, now);
+  return (
+    (counts.get(accountKey) ?? 0) >= SIGN_IN_MAX_FAILURES_PER_ACCOUNT ||
+    (counts.get(ipKey) ?? 0) >= SIGN_IN_MAX_FAILURES_PER_IP
+  );
+}
+
+export async function recordSignInFailure(db: Db, attempt: PasswordAttempt, now: number): Promise<void> {
+  await recordFailures(db, [...signInKeys(attempt)], SIGN_IN_WINDOW, now);
+}
+
+/** Forgets the account's failures (not the IP's): after a right password, or a new one set by an administrator. */
+export async function clearSignInFailures(db: Db, email: string, now: number): Promise<void> {
+  const [accountKey] = signInKeys({ email, ip: "" });
+  await clearFailures(db, [accountKey], SIGN_IN_WINDOW, now);
+}
