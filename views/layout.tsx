@@ -4,6 +4,7 @@ import type { Site } from "../src/db/schema";
 import type { AppEnv, SessionContext, SiteContext } from "../src/env";
 import { type ApiClientAlert, alertsForPage } from "../src/notifications/alerts";
 import { STATIC } from "../src/static-assets";
+import { CHANGE_PASSWORD_PATH } from "./auth/change-password";
 
 export interface Crumb {
   label: string;
@@ -135,7 +136,9 @@ export const layout = jsxRenderer<AppEnv>(
             <SiteSwitcher sites={c.var.reachableSites ?? []} current={c.var.siteContext?.site} />
             {session ? (
               <div class="account">
-                <span class="user-email">{session.user.email}</span>
+                <a class="user-email" href={CHANGE_PASSWORD_PATH} title="Your account: change your password">
+                  {session.user.email}
+                </a>
                 {session.user.isGlobalAdmin ? <span class="badge">Global Administrator</span> : null}
                 <form method="post" action="/sign-out" class="inline">
                   <input type="hidden" name="_csrf" value={session.csrfToken} />

@@ -8,6 +8,7 @@ import { createDb } from "../db/client";
 import { users } from "../db/schema";
 import type { AppEnv } from "../env";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../lib/crypto";
+import { accountRoutes } from "./account-routes";
 import { deleteSessionCookie, setSessionCookie } from "./session-cookie";
 import { createSession, invalidateSession } from "./sessions";
 import {
@@ -94,4 +95,5 @@ export const authRoutes = new Hono<AppEnv>()
     if (c.var.session) await invalidateSession(createDb(c.env.DB), c.var.session.id);
     deleteSessionCookie(c);
     return c.redirect("/sign-in", 303);
-  });
+  })
+  .route("/account", accountRoutes);

@@ -4,7 +4,7 @@ import { adminAuditEvents } from "../db/schema";
 
 export type AuditTargetType = "site" | "user";
 
-/** Who made a change: the signed-in Global Administrator. */
+/** Who made a change: the signed-in Global Administrator, or a user changing their own password. */
 export interface Actor {
   id: number;
   email: string;

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, inArray, or, type SQL, sql } from "drizzle-orm";
-import { invalidateUserSessionsStatement } from "../auth/sessions";
+import { createSessionStatement, invalidateUserSessionsStatement } from "../auth/sessions";
 import type { Db } from "../db/client";
 import { memberships, type Role, type Site, sites, users } from "../db/schema";
 import { type Actor, auditAfterChange } from "./audit";
@@ -275,6 +275,69 @@ export async function setGlobalAdmin(
     ),
   ]);
   return afterConditionalChange(db, target.id, updated, (u) => u.isGlobalAdmin === isGlobalAdmin);
+}
+
+/** The stored hash is this one: true only after an update to it ran, because every hash has a fresh salt. */
+const storesPasswordHash = (userId: number, passwordHash: string): SQL =>
+  sql`exists (select 1 from users u where u.id = ${userId} and u.password_hash = ${passwordHash})`;
+
+/**
+ * The statements that replace a user's password hash: the update (narrowed by `onlyIf`), its audit row (never the
+ * password or a hash) and the end of every session of the user, each written only if the update was.
+ */
+function passwordChangeStatements(
+  db: Db,
+  target: { id: number; email: string },
+  passwordHash: string,
+  onlyIf: SQL | undefined,
+  action: "change_password" | "reset_password",
+  actor: Actor,
+  now: number,
+) {
+  return [
+    db
+      .update(users)
+      .set({ passwordHash })
+      .where(and(eq(users.id, target.id), onlyIf)),
+    auditAfterChange(
+      db,
+      { siteId: null, targetType: "user", targetLabel: target.email, action, changes: {}, actor },
+      now,
+    ),
+    invalidateUserSessionsStatement(db, target.id, storesPasswordHash(target.id, passwordHash)),
+  ] as const;
+}
+
+export type PasswordChangeResult = { ok: true; token: string; csrfToken: string } | { ok: false; code: "Conflict" };
+
+/**
+ * A user replaces their own password, which they proved by verifying it against `verifiedHash`. In one batch, and
+ * only if `verifiedHash` is still the stored hash (two changes at once cannot both succeed): the new hash, the audit
+ * row, the end of every session of the user and a new session that keeps them signed in on a new token.
+ */
+export async function changeOwnPassword(
+  db: Db,
+  user: { id: number; email: string },
+  verifiedHash: string,
+  passwordHash: string,
+  now: number,
+): Promise<PasswordChangeResult> {
+  const session = await createSessionStatement(db, user.id, now, storesPasswordHash(user.id, passwordHash));
+  const [updated] = await db.batch([
+    ...passwordChangeStatements(
+      db,
+      user,
+      passwordHash,
+      eq(users.passwordHash, verifiedHash),
+      "change_password",
+      { id: user.id, email: user.email },
+      now,
+    ),
+    session.statement,
+  ]);
+  return updated.meta.changes
+    ? { ok: true, token: session.token, csrfToken: session.csrfToken }
+    : { ok: false, code: "Conflict" };
 }
 
 export type MembershipChangeResult =

@@ -304,6 +304,14 @@ export function AccountSection(props: { user: UserSummary; csrf: string; isSelf:
   );
 }
 
+/** How the trail names the password changes, which record no fields (never a password or its hash). */
+const PASSWORD_ACTIONS: Record<string, string> = {
+  change_password: "Password changed",
+  reset_password: "Password reset",
+};
+const withPasswordActions = (rows: AuditRow[]) =>
+  rows.map((row) => ({ ...row, action: PASSWORD_ACTIONS[row.action] ?? row.action }));
+
 /** The memberships section of a user's page; also the fragment its forms answer with. */
 export function MembershipsSection(props: {
   user: UserSummary;
@@ -430,7 +438,7 @@ export function UserPage(props: {
         errors={props.membershipErrors}
         error={props.membershipError}
       />
-      <AuditTrail rows={props.trail} timeZone="UTC" heading="Changes to this user" />
+      <AuditTrail rows={withPasswordActions(props.trail)} timeZone="UTC" heading="Changes to this user" />
     </section>
   );
 }

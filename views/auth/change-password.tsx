@@ -1,0 +1,46 @@
+import { MIN_PASSWORD_LENGTH } from "../../src/sites/validation";
+import { type Errors, Notice, PostForm, TextField } from "../admin/form";
+
+export const CHANGE_PASSWORD_PATH = "/account/password";
+
+/** The signed-in user's own password: the current one, then the new one twice. Nothing typed is ever put back. */
+export function ChangePasswordPage(props: { email: string; csrf: string; errors: Errors; notice?: string }) {
+  const { errors } = props;
+  return (
+    <section class="admin-area card form-page">
+      <h1>Change your password</h1>
+      <p class="muted">Signed in as {props.email}</p>
+      <Notice text={props.notice} />
+      <PostForm action={CHANGE_PASSWORD_PATH} csrf={props.csrf} errors={errors} submit="Change password" cancelHref="/">
+        <TextField
+          form="account"
+          name="currentPassword"
+          label="Current password"
+          type="password"
+          error={errors.currentPassword}
+          required
+          autocomplete="current-password"
+        />
+        <TextField
+          form="account"
+          name="newPassword"
+          label="New password"
+          type="password"
+          error={errors.newPassword}
+          required
+          autocomplete="new-password"
+          hint={`At least ${MIN_PASSWORD_LENGTH} characters. Every other session of yours ends; this one stays signed in.`}
+        />
+        <TextField
+          form="account"
+          name="confirmPassword"
+          label="Confirm new password"
+          type="password"
+          error={errors.confirmPassword}
+          required
+          autocomplete="new-password"
+        />
+      </PostForm>
+    </section>
+  );
+}
