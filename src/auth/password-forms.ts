@@ -20,6 +20,9 @@ function confirmMatches(value: { newPassword: string; confirmPassword: string },
   });
 }
 
+/** A Global Administrator sets a new password for a user. */
+export const setPasswordForm = z.object({ newPassword, confirmPassword: typedPassword }).superRefine(confirmMatches);
+
 /** A signed-in user changes their own password, proving they know the current one. */
 export const changePasswordForm = z
   .object({

@@ -14,6 +14,8 @@ import {
   UsersPage,
   usersCrumbs,
 } from "../../views/admin/users";
+import { setPasswordForm } from "../auth/password-forms";
+import { clearSignInFailures } from "../auth/throttle";
 import { createDb, type Db } from "../db/client";
 import { type Site, sites } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -28,6 +30,7 @@ import {
   listUsers,
   type MembershipChangeResult,
   removeMembership,
+  resetPassword,
   setGlobalAdmin,
   setMembership,
   setUserDisabled,
@@ -51,6 +54,8 @@ const NOTICES: Record<string, string> = {
   "membership-added": "Membership added.",
   "role-changed": "Role changed.",
   "membership-removed": "Membership removed.",
+  "password-set":
+    "Password set. Every session of theirs has ended: give them the new password yourself, it is not shown or sent anywhere.",
   unchanged: "Nothing changed: it was already like that.",
 };
 const notice = (c: Ctx) => NOTICES[c.req.query("notice") ?? ""];
@@ -63,6 +68,10 @@ const ERRORS: Record<string, (email: string) => ActionErrorProps> = {
   LastGlobalAdmin: (email) => ({
     code: "LastGlobalAdmin",
     message: `${email} is the last active Global Administrator, so this would leave nobody to manage Sites and users. Make another user a Global Administrator first.`,
+  }),
+  OwnPassword: () => ({
+    code: "OwnPassword",
+    message: "Change your own password on your account page: it asks for your current password.",
   }),
   Conflict: () => ({
     code: "Conflict",
@@ -87,6 +96,8 @@ async function renderUserPage(
     membershipValues?: Values;
     membershipErrors?: Errors;
     membershipError?: ActionErrorProps;
+    passwordErrors?: Errors;
+    passwordError?: ActionErrorProps;
   } = {},
 ) {
   const db = createDb(c.env.DB);
@@ -107,6 +118,8 @@ async function renderUserPage(
       membershipValues={options.membershipValues}
       membershipErrors={options.membershipErrors}
       membershipError={options.membershipError}
+      passwordErrors={options.passwordErrors}
+      passwordError={options.passwordError}
     />,
     { title: `${entry.user.email} · Users`, breadcrumbs: usersCrumbs(entry.user.email) },
   );
@@ -243,7 +256,10 @@ const listQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
 });
 
-/** Users: list, create, disable/enable, Global Administrator flag, memberships and roles (§4, Global Administrator). */
+/**
+ * Users: list, create, disable/enable, Global Administrator flag, a new password, memberships and roles (§4, Global
+ * Administrator).
+ */
 export const userAdminRoutes = new Hono<AppEnv>()
   .get("/", zValidator("query", listQuery), async (c) => {
     const { q, page } = c.req.valid("query");
@@ -294,6 +310,30 @@ export const userAdminRoutes = new Hono<AppEnv>()
   )
   .post("/:id{[0-9]+}/global-admin", validToggle, (c) =>
     toggleUser(c, c.req.valid("form"), setGlobalAdmin, { true: "granted", false: "revoked" }),
+  )
+  .post(
+    "/:id{[0-9]+}/password",
+    validForm(setPasswordForm, async (c, _typed, errors) => {
+      const entry = await loadUser(createDb(c.env.DB), c.req.param("id"));
+      // One's own page has no such form to put the errors next to: the refusal says where to go instead.
+      if (entry.user.id === c.var.session?.user.id) {
+        return renderUserPage(c, entry, { status: 409, passwordError: ERRORS.OwnPassword?.(entry.user.email) });
+      }
+      return renderUserPage(c, entry, { status: 422, passwordErrors: errors });
+    }),
+    async (c) => {
+      const db = createDb(c.env.DB);
+      const entry = await loadUser(db, c.req.param("id"));
+      const { newPassword } = c.req.valid("form");
+      const result = await resetPassword(db, entry.user, await hashPassword(newPassword), actorOf(c), c.var.now);
+      if (!result.ok && result.code === "NotFound") throw new HTTPException(404, { message: "There is no such user." });
+      if (!result.ok) {
+        return renderUserPage(c, entry, { status: 409, passwordError: ERRORS[result.code]?.(entry.user.email) });
+      }
+      // The person may have locked the account out trying to remember the old password.
+      await clearSignInFailures(db, entry.user.email, c.var.now);
+      return c.redirect(`/admin/users/${entry.user.id}?notice=password-set`, 303);
+    },
   )
   .post(
     "/:id{[0-9]+}/memberships",

@@ -308,6 +308,27 @@ function passwordChangeStatements(
   ] as const;
 }
 
+export type PasswordResetResult = { ok: true } | { ok: false; code: "OwnPassword" | "NotFound" };
+
+/**
+ * A Global Administrator sets a new password for another user (`passwordHash` from hashPassword()): every session of
+ * theirs ends in the same batch, so whoever held the old password loses access at once. Their own password they
+ * change like everyone else, with the current one (changeOwnPassword).
+ */
+export async function resetPassword(
+  db: Db,
+  target: UserSummary,
+  passwordHash: string,
+  actor: Actor,
+  now: number,
+): Promise<PasswordResetResult> {
+  if (target.id === actor.id) return { ok: false, code: "OwnPassword" };
+  const [updated] = await db.batch(
+    passwordChangeStatements(db, target, passwordHash, undefined, "reset_password", actor, now),
+  );
+  return updated.meta.changes ? { ok: true } : { ok: false, code: "NotFound" };
+}
+
 export type PasswordChangeResult = { ok: true; token: string; csrfToken: string } | { ok: false; code: "Conflict" };
 
 /**

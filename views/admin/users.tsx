@@ -3,6 +3,7 @@ import { formatInstant } from "../../src/lib/time";
 import type { AuditRow } from "../../src/sites/audit";
 import type { UserMembership, UserSummary, UserWithMemberships } from "../../src/sites/user-service";
 import { MIN_PASSWORD_LENGTH } from "../../src/sites/validation";
+import { CHANGE_PASSWORD_PATH } from "../auth/change-password";
 import { AuditTrail } from "./audit-trail";
 import {
   ActionError,
@@ -304,6 +305,59 @@ export function AccountSection(props: { user: UserSummary; csrf: string; isSelf:
   );
 }
 
+/**
+ * A Global Administrator sets a new password for the user (the person forgot theirs, or it may be known to someone
+ * else). Their own password they change on their account page, which asks for the current one.
+ */
+export function PasswordSection(props: {
+  user: UserSummary;
+  csrf: string;
+  isSelf: boolean;
+  errors?: Errors;
+  error?: ActionErrorProps;
+}) {
+  const errors = props.errors ?? {};
+  return (
+    <section id="password" class="card" aria-labelledby="password-heading">
+      <h2 id="password-heading">Password</h2>
+      {props.error ? <ActionError {...props.error} /> : null}
+      {props.isSelf ? (
+        <p>
+          This is your own account: change your password on <a href={CHANGE_PASSWORD_PATH}>your account page</a>, which
+          asks for your current one.
+        </p>
+      ) : (
+        <PostForm
+          action={`/admin/users/${props.user.id}/password`}
+          csrf={props.csrf}
+          errors={errors}
+          submit="Set password"
+        >
+          <TextField
+            form="password"
+            name="newPassword"
+            label="New password"
+            type="password"
+            error={errors.newPassword}
+            required
+            autocomplete="new-password"
+            hint={`At least ${MIN_PASSWORD_LENGTH} characters. Every session of theirs ends at once. Give it to the person yourself: it is not shown or sent anywhere.`}
+          />
+          <TextField
+            form="password"
+            name="confirmPassword"
+            label="Confirm new password"
+            type="password"
+            error={errors.confirmPassword}
+            required
+            autocomplete="new-password"
+          />
+        </PostForm>
+      )}
+    </section>
+  );
+}
+
 /** How the trail names the password changes, which record no fields (never a password or its hash). */
 const PASSWORD_ACTIONS: Record<string, string> = {
   change_password: "Password changed",
@@ -422,6 +476,8 @@ export function UserPage(props: {
   membershipValues?: Values;
   membershipErrors?: Errors;
   membershipError?: ActionErrorProps;
+  passwordErrors?: Errors;
+  passwordError?: ActionErrorProps;
 }) {
   const { user, memberships } = props.entry;
   return (
@@ -429,6 +485,13 @@ export function UserPage(props: {
       <h1>{user.name}</h1>
       <Notice text={props.notice} />
       <AccountSection user={user} csrf={props.csrf} isSelf={props.isSelf} error={props.accountError} />
+      <PasswordSection
+        user={user}
+        csrf={props.csrf}
+        isSelf={props.isSelf}
+        errors={props.passwordErrors}
+        error={props.passwordError}
+      />
       <MembershipsSection
         user={user}
         memberships={memberships}
