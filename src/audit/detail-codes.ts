@@ -197,7 +197,8 @@ const windowMinutes = SIGN_IN_WINDOW / MINUTE;
 const ADMIN_SIGN_IN: Record<string, Entry> = {
   InvalidCredentials: {
     answer: "401, generic error",
-    explanation: "The email is unknown or the password is wrong.",
+    explanation:
+      "The email is unknown or the password is wrong (at sign-in, or as the current password when changing it: the row's endpoint says which).",
     fix: "The person checks the email and password. Many rows from one IP across different accounts mean password spraying.",
   },
   UserDisabled: {

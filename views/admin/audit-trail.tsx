@@ -12,6 +12,9 @@ const ACTIONS: Record<string, string> = {
   add_membership: "Added to a Site",
   change_role: "Role changed",
   remove_membership: "Removed from a Site",
+  // Password changes record no fields: never a password or its hash.
+  change_password: "Password changed",
+  reset_password: "Password reset",
 };
 
 const FIELDS: Record<string, string> = {

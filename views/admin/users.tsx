@@ -358,14 +358,6 @@ export function PasswordSection(props: {
   );
 }
 
-/** How the trail names the password changes, which record no fields (never a password or its hash). */
-const PASSWORD_ACTIONS: Record<string, string> = {
-  change_password: "Password changed",
-  reset_password: "Password reset",
-};
-const withPasswordActions = (rows: AuditRow[]) =>
-  rows.map((row) => ({ ...row, action: PASSWORD_ACTIONS[row.action] ?? row.action }));
-
 /** The memberships section of a user's page; also the fragment its forms answer with. */
 export function MembershipsSection(props: {
   user: UserSummary;
@@ -501,7 +493,7 @@ export function UserPage(props: {
         errors={props.membershipErrors}
         error={props.membershipError}
       />
-      <AuditTrail rows={withPasswordActions(props.trail)} timeZone="UTC" heading="Changes to this user" />
+      <AuditTrail rows={props.trail} timeZone="UTC" heading="Changes to this user" />
     </section>
   );
 }
