@@ -12,7 +12,7 @@ import { notificationLogRoutes } from "./notifications/routes";
 import { oauthRoutes } from "./oauth/routes";
 import { renderErrorPage } from "./pages";
 import { registrationRoutes } from "./registrations/routes";
-import { securityHeaders } from "./security-headers";
+import { adminPageHeaders, securityHeaders } from "./security-headers";
 import { shellRoutes } from "./shell/routes";
 import { globalAdminRoutes } from "./sites/admin-routes";
 import { staticRoutes } from "./static-assets";
@@ -39,6 +39,7 @@ export function createApp() {
 
   // Admin pages.
   const pages = new Hono<AppEnv>();
+  pages.use(adminPageHeaders);
   pages.use(
     bodyLimit({
       maxSize: ADMIN_BODY_LIMIT,

@@ -25,3 +25,25 @@ export const securityHeaders = createMiddleware(async (c, next) => {
   h.set("Cross-Origin-Opener-Policy", "same-origin");
   h.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
 });
+
+/** Request headers that decide whether an admin URL answers a page or an htmx fragment. */
+const FRAGMENT_HEADERS = ["HX-Request", "HX-Request-Type", "HX-History-Restore-Request"];
+
+/**
+ * Every admin page and fragment: administrators' data that no browser or proxy cache may keep (a page viewed before
+ * sign-out must not come back from the cache), and the same URL answers a page or a fragment depending on htmx's
+ * headers, so a cache must key on them.
+ */
+export const adminPageHeaders = createMiddleware(async (c, next) => {
+  await next();
+  const h = c.res.headers;
+  h.set("Cache-Control", "private, no-store");
+  const vary = new Set(
+    (h.get("Vary") ?? "")
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean),
+  );
+  for (const name of FRAGMENT_HEADERS) vary.add(name);
+  h.set("Vary", [...vary].join(", "));
+});

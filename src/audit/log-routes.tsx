@@ -111,8 +111,6 @@ export function createSecurityLogRoutes(contextOf: (c: Context<AppEnv>) => LogCo
     errors: FilterErrors,
     result: Awaited<ReturnType<typeof searchSecurityLog>> | null,
   ) => {
-    c.header("Vary", "HX-Request, HX-Request-Type, HX-History-Restore-Request");
-    c.header("Cache-Control", "private, no-store");
     if (Object.keys(errors).length) c.status(400);
     if (wantsFragment(c)) {
       return c.html(<SecurityLogResults view={ctx.view} values={values} result={result} errors={errors} />);
@@ -159,7 +157,6 @@ export function createSecurityLogRoutes(contextOf: (c: Context<AppEnv>) => LogCo
         return c.body(csvStream(first.done ? [] : first.value, batches), 200, {
           "Content-Type": "text/csv; charset=utf-8",
           "Content-Disposition": `attachment; filename="security-log-${ctx.fileLabel}-${date}.csv"`,
-          "Cache-Control": "private, no-store",
         });
       },
     )

@@ -39,8 +39,6 @@ async function render(
   result: NotificationLogPage | null,
 ) {
   const { site } = c.var.siteContext;
-  c.header("Vary", "HX-Request, HX-Request-Type, HX-History-Restore-Request");
-  c.header("Cache-Control", "private, no-store");
   if (Object.keys(errors).length > 0) c.status(400);
   if (wantsFragment(c)) {
     return c.html(<NotificationLogResults site={site} values={values} errors={errors} result={result} />);

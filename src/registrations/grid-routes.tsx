@@ -30,7 +30,7 @@ import {
   saveViewForm,
   serializeGridQuery,
 } from "./grid-query";
-import { adminPageHeaders, appContext } from "./http";
+import { appContext } from "./http";
 
 /** How one grid (per Site, or all Sites) is placed: its source of rows, its path and its page chrome. */
 export interface GridPlacement {
@@ -92,7 +92,6 @@ async function respondWithGrid(
   status: 200 | 400 = 200,
 ) {
   const model = await gridModel(c, scope, placement, query);
-  adminPageHeaders(c);
   if (wantsFragment(c)) {
     c.header("HX-Push-Url", gridHref(placement.base, model.query));
     return c.html(<RegistrationGrid model={model} />, status);
@@ -117,7 +116,6 @@ function refuse(
 ) {
   const status = options.status ?? 400;
   const error = <GridQueryError base={placement.base} problems={problems} lead={options.lead} />;
-  adminPageHeaders(c);
   if (wantsFragment(c)) return c.html(error, status);
   c.status(status);
   return c.render(

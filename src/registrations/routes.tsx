@@ -18,7 +18,7 @@ import type { AppEnv } from "../env";
 import { isHtmx, wantsFragment } from "../lib/htmx";
 import { addCalendarDays, calendarDateInZone, calendarDaysBetween } from "../lib/time";
 import { gridRoutes } from "./grid-routes";
-import { adminPageHeaders, appContext } from "./http";
+import { appContext } from "./http";
 import {
   createRegistration,
   deleteRegistration,
@@ -122,7 +122,6 @@ function allErrors(
 
 function renderCreateForm(c: Context<AppEnv>, values: RegistrationFormValues, errors: FieldErrors, status: 200 | 422) {
   const { site } = c.var.siteContext;
-  adminPageHeaders(c);
   c.status(status);
   return c.render(
     <section class="catalog registration-create">
@@ -155,7 +154,6 @@ function renderEditForm(
 ) {
   const { site } = c.var.siteContext;
   const page = `${catalogPath(site)}/${registration.id}`;
-  adminPageHeaders(c);
   c.status(status);
   return c.render(
     <section class="catalog registration-edit">
@@ -245,7 +243,6 @@ export const registrationRoutes = new Hono<AppEnv>()
       const created = await createRegistration(db, c.env.SECRET_PEPPER, { site, actor: actorOf(c), input }, c.var.now);
       if (!created.ok) return renderCreateForm(c, valuesOf(input), created.errors, 422);
       // §4: the secret page answers this POST itself: no redirect carries the secret, and nothing stores it.
-      adminPageHeaders(c);
       c.header("Pragma", "no-cache");
       c.status(201);
       const page = `${catalogPath(site)}/${created.registration.id}`;
@@ -269,7 +266,6 @@ export const registrationRoutes = new Hono<AppEnv>()
       loadRegistrationHealth(db, site.id, registration.clientId, c.var.now),
       listClientKeys(db, site.id, registration.id),
     ]);
-    adminPageHeaders(c);
     return c.render(
       <RegistrationPage
         site={site}
@@ -362,7 +358,6 @@ export const registrationRoutes = new Hono<AppEnv>()
       }
       // htmx: the status section in place, and the audit trail (out of band) with the new entry.
       const audit = await loadRegistrationAuditTrail(db, site.id, id);
-      adminPageHeaders(c);
       return c.html(
         <>
           <StatusSection
@@ -381,7 +376,6 @@ export const registrationRoutes = new Hono<AppEnv>()
     const { site } = c.var.siteContext;
     const registration = await loadOwned(c, c.req.valid("param").id);
     const page = `${catalogPath(site)}/${registration.id}`;
-    adminPageHeaders(c);
     return c.render(
       <DeleteConfirmPage
         registration={registration}

@@ -121,6 +121,45 @@ describe("security headers", () => {
   });
 });
 
+describe("admin answers are never cached", () => {
+  it("mark every admin page, fragment, error, redirect and download private, no-store and keyed on htmx's headers", async () => {
+    const site = await createSite();
+    const root = await signIn((await createUser({ global: true })).email);
+    const grid = `/sites/${site.slug}/settings/iam/app-registrations`;
+    const answers = [
+      await call("/sign-in"),
+      await call(grid),
+      await root.get(grid),
+      await root.get(grid, { headers: { "HX-Request": "true" } }),
+      await root.get(`${grid}/new`),
+      await root.get(`${grid}/999999999`),
+      await root.get(`/sites/${site.slug}/settings/notifications`),
+      await root.get(`/sites/${site.slug}/settings/security-log`),
+      await root.get(`/sites/${site.slug}/settings/security-log/export.csv`),
+      await root.get("/admin/users"),
+      await root.get("/admin/sites"),
+      await root.get("/account/password"),
+      await root.post("/sign-out", {}),
+    ];
+    for (const res of answers) {
+      const what = `${res.status} ${res.url}`;
+      expect(res.headers.get("Cache-Control"), what).toBe("private, no-store");
+      const vary = (res.headers.get("Vary") ?? "").split(",").map((v) => v.trim());
+      expect(vary, what).toEqual(
+        expect.arrayContaining(["HX-Request", "HX-Request-Type", "HX-History-Restore-Request"]),
+      );
+    }
+    expect(answers.map((r) => r.status)).toEqual([200, 303, 200, 200, 200, 404, 200, 200, 200, 200, 200, 200, 303]);
+  });
+
+  it("leave the static assets cacheable", async () => {
+    const html = await (await call("/sign-in")).text();
+    const css = /<link[^>]+href="(\/static\/[^"]+\.css)"/.exec(html)?.[1];
+    expect(css).toBeDefined();
+    expect((await call(css ?? "")).headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+  });
+});
+
 describe("role checks", () => {
   const adminOnly = (slug: string) => [
     `/sites/${slug}/settings/iam`,

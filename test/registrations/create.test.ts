@@ -41,7 +41,7 @@ describe("saving a new registration", () => {
     // The POST answers with the secret page itself: no redirect carries the secret, nothing may store it.
     expect(res.status).toBe(201);
     expect(res.headers.get("Location")).toBeNull();
-    expect(res.headers.get("Cache-Control")).toBe("no-store");
+    expect(res.headers.get("Cache-Control")).toBe("private, no-store");
     expect(html).toContain("It is shown only once and cannot be shown again.");
     expect(html).toContain('data-copy-target="client-secret"');
     expect(html).toContain('data-copy-target="client-id"');

@@ -182,7 +182,7 @@ describe("the App registrations grid (§4)", () => {
     expect(html).not.toContain("api-client-alerts");
     expect(fragment.headers.get("HX-Push-Url")).toBe(`${gridPath(site)}?dir=desc`);
     expect(fragment.headers.get("Vary")).toContain("HX-Request");
-    expect(fragment.headers.get("Cache-Control")).toBe("no-store");
+    expect(fragment.headers.get("Cache-Control")).toBe("private, no-store");
 
     const restore = await admin.get(url, {
       headers: { "HX-Request": "true", "HX-History-Restore-Request": "true", "HX-Request-Type": "full" },
