@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import { MIN_PASSWORD_LENGTH } from "../../src/sites/validation";
 
 export type Errors = Record<string, string | undefined>;
 export type Values = Record<string, string | undefined>;
@@ -91,6 +92,36 @@ export function TextField(
         {...validity(id, props)}
       />
     </Field>
+  );
+}
+
+/**
+ * A new password typed twice (`newPassword`, `confirmPassword`), for every form that sets one. The hint says the
+ * policy and what the change does to sessions.
+ */
+export function NewPasswordFields(props: { form: string; errors: Errors; consequence: string }) {
+  return (
+    <>
+      <TextField
+        form={props.form}
+        name="newPassword"
+        label="New password"
+        type="password"
+        error={props.errors.newPassword}
+        required
+        autocomplete="new-password"
+        hint={`At least ${MIN_PASSWORD_LENGTH} characters. ${props.consequence}`}
+      />
+      <TextField
+        form={props.form}
+        name="confirmPassword"
+        label="Confirm new password"
+        type="password"
+        error={props.errors.confirmPassword}
+        required
+        autocomplete="new-password"
+      />
+    </>
   );
 }
 

@@ -11,6 +11,7 @@ import {
   CheckboxField,
   CsrfField,
   type Errors,
+  NewPasswordFields,
   Notice,
   PostForm,
   SelectField,
@@ -333,24 +334,10 @@ export function PasswordSection(props: {
           errors={errors}
           submit="Set password"
         >
-          <TextField
+          <NewPasswordFields
             form="password"
-            name="newPassword"
-            label="New password"
-            type="password"
-            error={errors.newPassword}
-            required
-            autocomplete="new-password"
-            hint={`At least ${MIN_PASSWORD_LENGTH} characters. Every session of theirs ends at once. Give it to the person yourself: it is not shown or sent anywhere.`}
-          />
-          <TextField
-            form="password"
-            name="confirmPassword"
-            label="Confirm new password"
-            type="password"
-            error={errors.confirmPassword}
-            required
-            autocomplete="new-password"
+            errors={errors}
+            consequence="Every session of theirs ends at once. Give it to the person yourself: it is not shown or sent anywhere."
           />
         </PostForm>
       )}

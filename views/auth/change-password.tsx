@@ -1,5 +1,4 @@
-import { MIN_PASSWORD_LENGTH } from "../../src/sites/validation";
-import { type Errors, Notice, PostForm, TextField } from "../admin/form";
+import { type Errors, NewPasswordFields, Notice, PostForm, TextField } from "../admin/form";
 
 export const CHANGE_PASSWORD_PATH = "/account/password";
 
@@ -21,24 +20,10 @@ export function ChangePasswordPage(props: { email: string; csrf: string; errors:
           required
           autocomplete="current-password"
         />
-        <TextField
+        <NewPasswordFields
           form="account"
-          name="newPassword"
-          label="New password"
-          type="password"
-          error={errors.newPassword}
-          required
-          autocomplete="new-password"
-          hint={`At least ${MIN_PASSWORD_LENGTH} characters. Every other session of yours ends; this one stays signed in.`}
-        />
-        <TextField
-          form="account"
-          name="confirmPassword"
-          label="Confirm new password"
-          type="password"
-          error={errors.confirmPassword}
-          required
-          autocomplete="new-password"
+          errors={errors}
+          consequence="Every other session of yours ends; this one stays signed in."
         />
       </PostForm>
     </section>
