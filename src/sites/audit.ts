@@ -81,3 +81,19 @@ export async function listAuditTrail(
     siteId: row.siteId,
   }));
 }
+
+/** The email of the user whose deletion this audit row records, or undefined when the row records no such thing. */
+export async function deletedUserEmail(db: Db, auditId: number): Promise<string | undefined> {
+  const row = await db
+    .select({ email: adminAuditEvents.targetLabel })
+    .from(adminAuditEvents)
+    .where(
+      and(
+        eq(adminAuditEvents.id, auditId),
+        eq(adminAuditEvents.targetType, "user"),
+        eq(adminAuditEvents.action, "delete"),
+      ),
+    )
+    .get();
+  return row?.email;
+}

@@ -7,6 +7,7 @@ import type { Errors, Values } from "../../views/admin/form";
 import type { ActionErrorProps } from "../../views/admin/sites";
 import {
   AccountSection,
+  DeleteUserSection,
   MembershipsSection,
   NewUserPage,
   UserPage,
@@ -22,10 +23,11 @@ import type { AppEnv } from "../env";
 import { hashPassword } from "../lib/crypto";
 import { isHtmx } from "../lib/htmx";
 import { actorOf, csrfOf, validToggle } from "./admin-request";
-import { type Actor, listAuditTrail } from "./audit";
+import { type Actor, deletedUserEmail, listAuditTrail } from "./audit";
 import { type AdminContext, validForm } from "./forms";
 import {
   createUser,
+  deleteUser,
   findUser,
   listUsers,
   type MembershipChangeResult,
@@ -60,6 +62,16 @@ const NOTICES: Record<string, string> = {
 };
 const notice = (c: Ctx) => NOTICES[c.req.query("notice") ?? ""];
 
+/**
+ * The list's notice after a delete names the user from the delete's audit row (`?deleted=<its id>`), so a crafted
+ * link cannot make the page announce a deletion that did not happen.
+ */
+async function deletionNotice(db: Db, auditId: string | undefined): Promise<string | undefined> {
+  if (!/^\d{1,12}$/.test(auditId ?? "")) return undefined;
+  const email = await deletedUserEmail(db, Number(auditId));
+  return email === undefined ? undefined : `User ${email} deleted.`;
+}
+
 const ERRORS: Record<string, (email: string) => ActionErrorProps> = {
   SelfDisable: () => ({
     code: "SelfDisable",
@@ -72,6 +84,14 @@ const ERRORS: Record<string, (email: string) => ActionErrorProps> = {
   OwnPassword: () => ({
     code: "OwnPassword",
     message: "Change your own password on your account page: it asks for your current password.",
+  }),
+  SelfDelete: () => ({
+    code: "SelfDelete",
+    message: "You cannot delete your own account. Another Global Administrator can, once it is disabled.",
+  }),
+  NotDisabled: (email) => ({
+    code: "NotDisabled",
+    message: `${email} is enabled. Only a disabled user can be deleted: disable them first, which ends their sessions, then delete them.`,
   }),
   Conflict: () => ({
     code: "Conflict",
@@ -98,6 +118,8 @@ async function renderUserPage(
     membershipError?: ActionErrorProps;
     passwordErrors?: Errors;
     passwordError?: ActionErrorProps;
+    deleteErrors?: Errors;
+    deleteError?: ActionErrorProps;
   } = {},
 ) {
   const db = createDb(c.env.DB);
@@ -120,6 +142,8 @@ async function renderUserPage(
       membershipError={options.membershipError}
       passwordErrors={options.passwordErrors}
       passwordError={options.passwordError}
+      deleteErrors={options.deleteErrors}
+      deleteError={options.deleteError}
     />,
     { title: `${entry.user.email} · Users`, breadcrumbs: usersCrumbs(entry.user.email) },
   );
@@ -172,8 +196,13 @@ async function answerToggle(
   if (view === "row") {
     return c.html(<UserRow entry={after} csrf={csrfOf(c)} selfId={self?.id ?? 0} error={error} />, status);
   }
+  const isSelf = after.user.id === self?.id;
+  // Disabling is the first step of deleting: the delete section below changes with it.
   return c.html(
-    <AccountSection user={after.user} csrf={csrfOf(c)} isSelf={after.user.id === self?.id} error={error} />,
+    <>
+      <AccountSection user={after.user} csrf={csrfOf(c)} isSelf={isSelf} error={error} />
+      <DeleteUserSection user={after.user} csrf={csrfOf(c)} isSelf={isSelf} oob />
+    </>,
     status,
   );
 }
@@ -251,19 +280,37 @@ async function siteById(db: Db, id: number): Promise<Site | undefined> {
   return db.select().from(sites).where(eq(sites.id, id)).get();
 }
 
+/** The typed confirmation of a delete; what it must equal is checked against the user in the route. */
+const deleteUserForm = z.object({ confirmEmail: z.string().trim().toLowerCase().max(254).prefault("") });
+
+/** Why the user of the page cannot be deleted as read (yourself, or still enabled), answered with 409. */
+function refuseDelete(c: Ctx, entry: UserWithMemberships) {
+  const code =
+    entry.user.id === c.var.session?.user.id ? "SelfDelete" : entry.user.disabled ? undefined : "NotDisabled";
+  if (!code) return undefined;
+  return renderUserPage(c, entry, { status: 409, deleteError: ERRORS[code]?.(entry.user.email) });
+}
+
+const CONFIRM_EMAIL_MISSING = "Type the user's email to confirm.";
+const notTheEmail = (email: string) => `This is not the user's email. Type ${email} exactly.`;
+
 const listQuery = z.object({
   q: z.string().trim().max(254).catch(""),
   page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
 });
 
 /**
- * Users: list, create, disable/enable, Global Administrator flag, a new password, memberships and roles (§4, Global
- * Administrator).
+ * Users: list, create, disable/enable, Global Administrator flag, a new password, memberships and roles, delete (§4,
+ * Global Administrator).
  */
 export const userAdminRoutes = new Hono<AppEnv>()
   .get("/", zValidator("query", listQuery), async (c) => {
     const { q, page } = c.req.valid("query");
-    const { rows, total } = await listUsers(createDb(c.env.DB), { q, page, pageSize: USERS_PAGE_SIZE });
+    const db = createDb(c.env.DB);
+    const [{ rows, total }, deleted] = await Promise.all([
+      listUsers(db, { q, page, pageSize: USERS_PAGE_SIZE }),
+      deletionNotice(db, c.req.query("deleted")),
+    ]);
     return c.render(
       <UsersPage
         rows={rows}
@@ -273,7 +320,7 @@ export const userAdminRoutes = new Hono<AppEnv>()
         q={q}
         csrf={csrfOf(c)}
         selfId={c.var.session?.user.id ?? 0}
-        notice={notice(c)}
+        notice={deleted ?? notice(c)}
       />,
       { title: "Users", breadcrumbs: usersCrumbs() },
     );
@@ -333,6 +380,40 @@ export const userAdminRoutes = new Hono<AppEnv>()
       // The person may have locked the account out trying to remember the old password.
       await clearSignInFailures(db, entry.user.email, c.var.now);
       return c.redirect(`/admin/users/${entry.user.id}?notice=password-set`, 303);
+    },
+  )
+  .post(
+    "/:id{[0-9]+}/delete",
+    validForm(deleteUserForm, async (c) => {
+      const entry = await loadUser(createDb(c.env.DB), c.req.param("id"));
+      return (
+        (await refuseDelete(c, entry)) ??
+        renderUserPage(c, entry, { status: 422, deleteErrors: { confirmEmail: notTheEmail(entry.user.email) } })
+      );
+    }),
+    async (c) => {
+      const db = createDb(c.env.DB);
+      const entry = await loadUser(db, c.req.param("id"));
+      const refused = await refuseDelete(c, entry);
+      if (refused) return refused;
+      const { confirmEmail } = c.req.valid("form");
+      if (confirmEmail !== entry.user.email) {
+        const message = confirmEmail ? notTheEmail(entry.user.email) : CONFIRM_EMAIL_MISSING;
+        return renderUserPage(c, entry, { status: 422, deleteErrors: { confirmEmail: message } });
+      }
+      const result = await deleteUser(db, entry.user, actorOf(c), c.var.now);
+      if (!result.ok && result.code === "NotFound") throw new HTTPException(404, { message: "There is no such user." });
+      if (!result.ok) {
+        // Enabled again meanwhile: show the page as it is now.
+        const now = await loadUser(db, String(entry.user.id));
+        return renderUserPage(c, now, { status: 409, deleteError: ERRORS[result.code]?.(entry.user.email) });
+      }
+      const target = `/admin/users?deleted=${result.auditId}`;
+      if (isHtmx(c)) {
+        c.header("HX-Redirect", target);
+        return c.body(null, 204);
+      }
+      return c.redirect(target, 303);
     },
   )
   .post(

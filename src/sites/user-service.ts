@@ -1,7 +1,7 @@
 import { and, asc, count, eq, inArray, or, type SQL, sql } from "drizzle-orm";
 import { createSessionStatement, invalidateUserSessionsStatement } from "../auth/sessions";
 import type { Db } from "../db/client";
-import { memberships, type Role, type Site, sites, users } from "../db/schema";
+import { adminAuditEvents, memberships, type Role, type Site, sites, users } from "../db/schema";
 import { type Actor, auditAfterChange } from "./audit";
 
 /** A user as the admin pages show it: never the password hash. */
@@ -275,6 +275,43 @@ export async function setGlobalAdmin(
     ),
   ]);
   return afterConditionalChange(db, target.id, updated, (u) => u.isGlobalAdmin === isGlobalAdmin);
+}
+
+export type DeleteUserResult =
+  | { ok: true; auditId: number }
+  | { ok: false; code: "SelfDelete" | "NotDisabled" | "NotFound" };
+
+/**
+ * Deletes a disabled user: disabling comes first (it ends every session at once), deleting second. The delete is
+ * conditional on the user still being disabled, so a user enabled meanwhile stays, and its audit row is written in the
+ * same batch only if the delete happened. Memberships, sessions, saved views and preferences go with the user
+ * (foreign-key cascade); registrations they created stay with no creator; audit and security-log rows keep the email
+ * as text. Nobody deletes their own account.
+ */
+export async function deleteUser(db: Db, target: UserSummary, actor: Actor, now: number): Promise<DeleteUserResult> {
+  if (target.id === actor.id) return { ok: false, code: "SelfDelete" };
+  const [deleted, audit] = await db.batch([
+    db
+      .delete(users)
+      .where(and(eq(users.id, target.id), eq(users.disabled, true)))
+      .returning({ id: users.id }),
+    auditAfterChange(
+      db,
+      {
+        siteId: null,
+        targetType: "user",
+        targetLabel: target.email,
+        action: "delete",
+        changes: { email: [target.email, null], name: [target.name, null] },
+        actor,
+      },
+      now,
+    ).returning({ id: adminAuditEvents.id }),
+  ]);
+  const auditId = deleted[0] ? audit[0]?.id : undefined;
+  if (auditId !== undefined) return { ok: true, auditId };
+  const still = await db.select({ id: users.id }).from(users).where(eq(users.id, target.id)).get();
+  return { ok: false, code: still ? "NotDisabled" : "NotFound" };
 }
 
 /** The stored hash is this one: true only after an update to it ran, because every hash has a fresh salt. */

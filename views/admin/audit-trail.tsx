@@ -15,6 +15,8 @@ const ACTIONS: Record<string, string> = {
   // Password changes record no fields: never a password or its hash.
   change_password: "Password changed",
   reset_password: "Password reset",
+  // The account is gone; its trail stays under its email and shows on the page of a later user with that email.
+  delete: "Deleted",
 };
 
 const FIELDS: Record<string, string> = {

@@ -17,6 +17,7 @@ import {
   SelectField,
   TextField,
   ToggleForm,
+  TypedConfirmationForm,
   type Values,
 } from "./form";
 import { ROLE_LABELS, yesNo } from "./labels";
@@ -345,6 +346,65 @@ export function PasswordSection(props: {
   );
 }
 
+/** The id of the delete section, which a disable/enable from the user's page also replaces (out of band). */
+export const DELETE_USER_ID = "delete-user";
+
+/**
+ * Deleting a user takes two steps: disable (every session ends at once), then delete here, confirmed by typing the
+ * user's email. While the user is enabled the section only says so.
+ */
+export function DeleteUserSection(props: {
+  user: UserSummary;
+  csrf: string;
+  isSelf: boolean;
+  errors?: Errors;
+  error?: ActionErrorProps;
+  oob?: boolean;
+}) {
+  const { user } = props;
+  return (
+    <section
+      id={DELETE_USER_ID}
+      class="card danger-zone"
+      aria-labelledby="delete-user-heading"
+      hx-swap-oob={props.oob ? "true" : undefined}
+    >
+      <h2 id="delete-user-heading">Delete user</h2>
+      {props.error ? <ActionError {...props.error} /> : null}
+      {props.isSelf ? (
+        <p>This is your own account: you cannot delete it. Another Global Administrator can, once it is disabled.</p>
+      ) : !user.disabled ? (
+        <p>
+          Only a disabled user can be deleted. Disable them first (under Account): their sessions end at once and they
+          can no longer sign in. Then delete them here.
+        </p>
+      ) : (
+        <>
+          <p>
+            Deleting removes the account with its memberships, sessions, saved views and settings. App registrations
+            they created stay and keep working. The audit trail and the security log keep their email. This cannot be
+            undone; the email can be given to a new user afterwards.
+          </p>
+          <TypedConfirmationForm
+            action={`/admin/users/${user.id}/delete`}
+            csrf={props.csrf}
+            form="delete"
+            name="confirmEmail"
+            label="Email of the user to delete"
+            hint={
+              <>
+                Type <strong>{user.email}</strong> to confirm.
+              </>
+            }
+            error={props.errors?.confirmEmail}
+            submit="Delete user"
+          />
+        </>
+      )}
+    </section>
+  );
+}
+
 /** The memberships section of a user's page; also the fragment its forms answer with. */
 export function MembershipsSection(props: {
   user: UserSummary;
@@ -457,6 +517,8 @@ export function UserPage(props: {
   membershipError?: ActionErrorProps;
   passwordErrors?: Errors;
   passwordError?: ActionErrorProps;
+  deleteErrors?: Errors;
+  deleteError?: ActionErrorProps;
 }) {
   const { user, memberships } = props.entry;
   return (
@@ -479,6 +541,13 @@ export function UserPage(props: {
         values={props.membershipValues}
         errors={props.membershipErrors}
         error={props.membershipError}
+      />
+      <DeleteUserSection
+        user={user}
+        csrf={props.csrf}
+        isSelf={props.isSelf}
+        errors={props.deleteErrors}
+        error={props.deleteError}
       />
       <AuditTrail rows={props.trail} timeZone="UTC" heading="Changes to this user" />
     </section>
