@@ -168,6 +168,8 @@ export function PostForm(props: {
   csrf: string;
   errors: Errors;
   submit: string;
+  /** A destructive action: the button says so. */
+  danger?: boolean;
   cancelHref?: string;
   children: Child;
 }) {
@@ -178,7 +180,7 @@ export function PostForm(props: {
         <CsrfField token={props.csrf} />
         {props.children}
         <div class="actions">
-          <button type="submit" class="primary">
+          <button type="submit" class={props.danger ? "danger" : "primary"}>
             {props.submit}
           </button>
           {props.cancelHref ? <a href={props.cancelHref}>Cancel</a> : null}
@@ -257,41 +259,5 @@ export function ActionError({ code, message }: ActionErrorProps) {
     <p class="form-error" role="alert" data-error-code={code}>
       {message}
     </p>
-  );
-}
-
-/**
- * A destructive action confirmed by typing a value (such as a user's email) rather than by a dialog: the field with
- * its hint and error, then a danger button. A plain form post, so it works the same with JavaScript off.
- */
-export function TypedConfirmationForm(props: {
-  action: string;
-  csrf: string;
-  form: string;
-  name: string;
-  label: string;
-  hint: Child;
-  error?: string;
-  submit: string;
-}) {
-  return (
-    <form method="post" action={props.action} class="stacked" novalidate>
-      <CsrfField token={props.csrf} />
-      <TextField
-        form={props.form}
-        name={props.name}
-        label={props.label}
-        hint={props.hint}
-        error={props.error}
-        required
-        maxLength={254}
-        autocomplete="off"
-      />
-      <div class="actions">
-        <button type="submit" class="danger">
-          {props.submit}
-        </button>
-      </div>
-    </form>
   );
 }

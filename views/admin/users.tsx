@@ -17,7 +17,6 @@ import {
   SelectField,
   TextField,
   ToggleForm,
-  TypedConfirmationForm,
   type Values,
 } from "./form";
 import { ROLE_LABELS, yesNo } from "./labels";
@@ -385,20 +384,28 @@ export function DeleteUserSection(props: {
             they created stay and keep working. The audit trail and the security log keep their email. This cannot be
             undone; the email can be given to a new user afterwards.
           </p>
-          <TypedConfirmationForm
+          <PostForm
             action={`/admin/users/${user.id}/delete`}
             csrf={props.csrf}
-            form="delete"
-            name="confirmEmail"
-            label="Email of the user to delete"
-            hint={
-              <>
-                Type <strong>{user.email}</strong> to confirm.
-              </>
-            }
-            error={props.errors?.confirmEmail}
+            errors={props.errors ?? {}}
             submit="Delete user"
-          />
+            danger
+          >
+            <TextField
+              form="delete"
+              name="confirmEmail"
+              label="Email of the user to delete"
+              hint={
+                <>
+                  Type <strong>{user.email}</strong> to confirm.
+                </>
+              }
+              error={props.errors?.confirmEmail}
+              required
+              maxLength={254}
+              autocomplete="off"
+            />
+          </PostForm>
         </>
       )}
     </section>
