@@ -4,6 +4,7 @@ import type { Site } from "../src/db/schema";
 import type { AppEnv, SessionContext, SiteContext } from "../src/env";
 import { type ApiClientAlert, alertsForPage } from "../src/notifications/alerts";
 import { STATIC } from "../src/static-assets";
+import { CsrfField } from "./admin/form";
 import { CHANGE_PASSWORD_PATH } from "./auth/change-password";
 
 export interface Crumb {
@@ -141,7 +142,7 @@ export const layout = jsxRenderer<AppEnv>(
                 </a>
                 {session.user.isGlobalAdmin ? <span class="badge">Global Administrator</span> : null}
                 <form method="post" action="/sign-out" class="inline">
-                  <input type="hidden" name="_csrf" value={session.csrfToken} />
+                  <CsrfField token={session.csrfToken} />
                   <button type="submit" class="link-button">
                     Sign out
                   </button>

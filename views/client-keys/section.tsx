@@ -2,6 +2,7 @@ import type { ClientKeySummary } from "../../src/client-keys/repository";
 import type { Site } from "../../src/db/schema";
 import { KEY_ALGORITHMS } from "../../src/db/schema";
 import { formatInstant } from "../../src/lib/time";
+import { CsrfField } from "../admin/form";
 
 /** The element id the section's htmx requests replace (the same on the registration page and the keys page). */
 export const CLIENT_KEYS_SECTION_ID = "client-keys";
@@ -157,7 +158,7 @@ function AddKeyForm(props: { base: string; site: Site; csrfToken: string; form?:
       aria-labelledby="client-key-form-heading"
     >
       <h3 id="client-key-form-heading">Add a public key</h3>
-      <input type="hidden" name="_csrf" value={props.csrfToken} />
+      <CsrfField token={props.csrfToken} />
       {errors.form ? (
         <p class="form-error" role="alert">
           {errors.form}
@@ -261,7 +262,7 @@ export function RemoveKeyConfirmation(props: {
         Fingerprint: <code>{props.keyRow.fingerprint}</code>
       </p>
       <form method="post" action={`${base}/${props.keyRow.id}/delete`} class="inline">
-        <input type="hidden" name="_csrf" value={props.csrfToken} />
+        <CsrfField token={props.csrfToken} />
         <button type="submit" class="danger">
           Remove key
         </button>

@@ -7,6 +7,7 @@ import {
   REGISTRATION_SCOPES,
   type RegistrationFormValues,
 } from "../../src/registrations/validation";
+import { CsrfField } from "../admin/form";
 
 export interface RegistrationFormProps {
   mode: "create" | "edit";
@@ -83,7 +84,7 @@ export function RegistrationForm(props: RegistrationFormProps) {
           ) : null}
         </div>
       ) : null}
-      <input type="hidden" name="_csrf" value={props.csrfToken} />
+      <CsrfField token={props.csrfToken} />
       {props.version ? <input type="hidden" name="version" value={props.version} /> : null}
 
       <label for="name">Name</label>

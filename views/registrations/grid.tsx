@@ -14,6 +14,7 @@ import {
   serializeGridQuery,
 } from "../../src/registrations/grid-query";
 import { expiresLabel, isExpired } from "../../src/registrations/lifecycle";
+import { CsrfField } from "../admin/form";
 import { FilterProblems } from "../components/paged-results";
 import { gridNavigation, When } from "./format";
 
@@ -77,7 +78,7 @@ function ViewsMenu({ model }: { model: GridModel }) {
               <li class="saved-view">
                 {link(view)}
                 <form method="post" action={`${base}/views/${view.savedId}/delete`} class="inline">
-                  <input type="hidden" name="_csrf" value={model.csrfToken} />
+                  <CsrfField token={model.csrfToken} />
                   <input type="hidden" name="returnTo" value={serializeGridQuery(model.query)} />
                   <button type="submit" class="link-button" aria-label={`Delete view ${view.name}`}>
                     Delete
@@ -88,7 +89,7 @@ function ViewsMenu({ model }: { model: GridModel }) {
           </ul>
         ) : null}
         <form method="post" action={`${base}/views`} class="save-view">
-          <input type="hidden" name="_csrf" value={model.csrfToken} />
+          <CsrfField token={model.csrfToken} />
           <input type="hidden" name="query" value={current} />
           <label for="save-view-name">Save current view as</label>
           <input id="save-view-name" name="name" maxlength={60} required autocomplete="off" />
@@ -185,7 +186,7 @@ function SettingsMenu({ model }: { model: GridModel }) {
         hx-target={`#${GRID_ID}`}
         hx-swap="outerHTML"
       >
-        <input type="hidden" name="_csrf" value={model.csrfToken} />
+        <CsrfField token={model.csrfToken} />
         <input type="hidden" name="returnTo" value={returnTo} />
         <fieldset>
           <legend>Visible columns</legend>

@@ -2,6 +2,7 @@ import type { Child } from "hono/jsx";
 import type { AuditTrailEntry, AuditValue } from "../../src/audit/admin-audit";
 import type { AppRegistration, Site } from "../../src/db/schema";
 import { expiresLabel, registrationState } from "../../src/registrations/lifecycle";
+import { CsrfField } from "../admin/form";
 import { formatLifetime, Notice, StateBadge, When } from "./format";
 
 export const STATUS_ID = "registration-status";
@@ -41,7 +42,7 @@ export function StatusSection({ site, registration, base, csrfToken, now }: Prop
         <p class="hint">Token requests with this Client ID fail until it is enabled again.</p>
       ) : null}
       <form method="post" action={action} hx-post={action} hx-target={`#${STATUS_ID}`} hx-swap="outerHTML">
-        <input type="hidden" name="_csrf" value={csrfToken} />
+        <CsrfField token={csrfToken} />
         <input type="hidden" name="enabled" value={registration.enabled ? "false" : "true"} />
         <button type="submit" class={registration.enabled ? "secondary" : "primary"}>
           {registration.enabled ? "Disable" : "Enable"}
@@ -255,7 +256,7 @@ export function DeleteConfirmPage({
         cannot be undone. Security-log rows about it stay.
       </p>
       <form method="post" action={action} class="form-actions">
-        <input type="hidden" name="_csrf" value={csrfToken} />
+        <CsrfField token={csrfToken} />
         <button type="submit" class="danger">
           Delete
         </button>
