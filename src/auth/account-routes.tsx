@@ -1,22 +1,17 @@
 import { Hono } from "hono";
 import type { Errors } from "../../views/admin/form";
 import { CHANGE_PASSWORD_PATH, ChangePasswordPage } from "../../views/auth/change-password";
-import { callerIp, recordSecurityEvent } from "../audit/security-events";
+import { callerIp } from "../audit/security-events";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { hashPassword, verifyPassword } from "../lib/crypto";
 import { type AdminContext, validForm } from "../sites/forms";
 import { changeOwnPassword } from "../sites/user-service";
 import { requireSignIn } from "./guards";
+import { recordPasswordFailure } from "./password-failures";
 import { changePasswordForm } from "./password-forms";
 import { setSessionCookie } from "./session-cookie";
-import {
-  clearSignInFailures,
-  isSignInThrottled,
-  recordSignInFailure,
-  SIGN_IN_WINDOW,
-  secondsUntilWindowEnds,
-} from "./throttle";
+import { clearSignInFailures, isSignInThrottled, recordSignInFailure } from "./throttle";
 
 const NOTICES: Record<string, string> = {
   changed: "Password changed. Every other session of yours has ended; you are still signed in here.",
@@ -52,24 +47,8 @@ export const accountRoutes = new Hono<AppEnv>()
       const attempt = { email: user.email, ip: callerIp(c.req) };
       // Guessing the current password here is guessing it at sign-in: same throttle, same security-log rows.
       const refuse = async (detailCode: "InvalidCredentials" | "TooManyFailures", message: string) => {
-        await recordSecurityEvent(
-          db,
-          {
-            siteId: null,
-            event: "admin_sign_in_failed",
-            detailCode,
-            clientId: user.email,
-            ip: attempt.ip,
-            userAgent: c.req.header("User-Agent") ?? "",
-            endpoint: `POST ${CHANGE_PASSWORD_PATH}`,
-          },
-          now,
-        );
-        if (detailCode === "TooManyFailures") {
-          c.header("Retry-After", String(secondsUntilWindowEnds(now, SIGN_IN_WINDOW)));
-          return renderPage(c, 429, { currentPassword: message });
-        }
-        return renderPage(c, 422, { currentPassword: message });
+        await recordPasswordFailure(c, db, { ...attempt, endpoint: `POST ${CHANGE_PASSWORD_PATH}` }, detailCode, now);
+        return renderPage(c, detailCode === "TooManyFailures" ? 429 : 422, { currentPassword: message });
       };
 
       if (await isSignInThrottled(db, attempt, now)) {

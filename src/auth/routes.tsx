@@ -3,21 +3,16 @@ import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { SignInPage } from "../../views/auth/sign-in";
-import { callerIp, recordSecurityEvent } from "../audit/security-events";
+import { callerIp } from "../audit/security-events";
 import { createDb } from "../db/client";
 import { users } from "../db/schema";
 import type { AppEnv } from "../env";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../lib/crypto";
 import { accountRoutes } from "./account-routes";
+import { recordPasswordFailure } from "./password-failures";
 import { deleteSessionCookie, setSessionCookie } from "./session-cookie";
 import { createSession, invalidateSession } from "./sessions";
-import {
-  clearSignInFailures,
-  isSignInThrottled,
-  recordSignInFailure,
-  SIGN_IN_WINDOW,
-  secondsUntilWindowEnds,
-} from "./throttle";
+import { clearSignInFailures, isSignInThrottled, recordSignInFailure } from "./throttle";
 
 const GENERIC_ERROR = "The email or password is incorrect.";
 const THROTTLED_ERROR = "Too many failed sign-in attempts. Wait a few minutes and try again.";
@@ -52,22 +47,13 @@ export const authRoutes = new Hono<AppEnv>()
       const db = createDb(c.env.DB);
       const now = c.var.now;
       const ip = callerIp(c.req);
-      const failure = async (detailCode: string, status: 401 | 429, message: string) => {
-        await recordSecurityEvent(
-          db,
-          {
-            siteId: null,
-            event: "admin_sign_in_failed",
-            detailCode,
-            clientId: email || null,
-            ip,
-            userAgent: c.req.header("User-Agent") ?? "",
-            endpoint: "POST /sign-in",
-          },
-          now,
-        );
+      const failure = async (
+        detailCode: "InvalidCredentials" | "UserDisabled" | "TooManyFailures",
+        status: 401 | 429,
+        message: string,
+      ) => {
+        await recordPasswordFailure(c, db, { email, ip, endpoint: "POST /sign-in" }, detailCode, now);
         c.status(status);
-        if (status === 429) c.header("Retry-After", String(secondsUntilWindowEnds(now, SIGN_IN_WINDOW)));
         return c.render(<SignInPage next={next ?? ""} email={email} error={message} />, { title: "Sign in" });
       };
 
