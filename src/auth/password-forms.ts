@@ -1,11 +1,8 @@
 import { z } from "zod";
-import { newUserForm } from "../sites/validation";
+import { passwordPolicy } from "../sites/validation";
 
-/**
- * A new password obeys the policy of the initial password a Global Administrator sets when creating the user, so
- * every password an account can get follows one rule. An absent field is checked as an empty one.
- */
-const newPassword = newUserForm.shape.password.prefault("");
+/** A new password obeys the one password policy; an absent field is checked as an empty one. */
+const newPassword = passwordPolicy("Enter a new password.").prefault("");
 
 /** A password typed to be compared, not stored: only its size is limited. Never trimmed. */
 const typedPassword = z.string().max(1024, "Use at most 1024 characters.").prefault("");

@@ -86,14 +86,20 @@ const optionalSiteId = z
 
 const role = z.enum(ROLES, { error: "Choose Site Administrator or Site User." });
 
+/**
+ * Every password an account can get, initial or changed: at least MIN_PASSWORD_LENGTH characters, at most 1,024.
+ * Never trimmed: spaces are part of a password.
+ */
+export const passwordPolicy = (missing: string) =>
+  z
+    .string({ error: missing })
+    .min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`)
+    .max(1024, "Use at most 1024 characters.");
+
 export const newUserForm = z.object({
   email,
   name: displayName("a name"),
-  // Never trimmed: spaces are part of a password.
-  password: z
-    .string({ error: "Enter an initial password." })
-    .min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`)
-    .max(1024, "Use at most 1024 characters."),
+  password: passwordPolicy("Enter an initial password."),
   isGlobalAdmin: checkbox,
   siteId: optionalSiteId,
   role: z
