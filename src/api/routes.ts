@@ -5,6 +5,7 @@ import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { base64url, fromBase64url } from "../lib/crypto";
+import { displayText } from "../lib/text";
 import { type ApiEnv, refuseSite, requireAccess } from "./bearer";
 import { createSiteDevice, type DeviceCursor, listSiteDevices, toResource } from "./devices";
 
@@ -41,11 +42,14 @@ const listQuery = z.object({
 
 /** Unknown fields are ignored (never stored): zod objects strip them. */
 const newDevice = z.object({
-  name: z
-    .string({ error: "name is required." })
-    .trim()
-    .min(1, "name must not be empty.")
-    .max(100, "name is at most 100 characters."),
+  name: displayText(
+    z
+      .string({ error: "name is required." })
+      .trim()
+      .min(1, "name must not be empty.")
+      .max(100, "name is at most 100 characters."),
+    { prefix: "name" },
+  ),
   ip_address: z.union([z.ipv4(), z.ipv6()], { error: "ip_address must be an IPv4 or IPv6 address." }),
   last_seen: z.iso
     .datetime({ offset: true, error: "last_seen must be an ISO 8601 date and time, such as 2026-01-31T12:00:00Z." })

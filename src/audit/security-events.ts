@@ -58,7 +58,26 @@ export async function recordSecurityEvent(db: Db, input: SecurityEventInput, now
   await securityEventStatement(db, input, now);
 }
 
-/** The caller's IP as Cloudflare reports it. */
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** Whether `value` is an IPv4 address (dotted quad) or an IPv6 address (RFC 4291 text forms, no zone). */
+export function isIpAddress(value: string): boolean {
+  if (value.length > 45) return false;
+  if (IPV4.test(value)) return true;
+  if (!value.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(value)) return false;
+  try {
+    new URL(`http://[${value}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The caller's IP as Cloudflare reports it (CF-Connecting-IP). Anything that is not an IP address is recorded as
+ * unknown (empty), so the header can never carry other text into the security log or the throttle keys.
+ */
 export function callerIp(headers: { header(name: string): string | undefined }): string {
-  return headers.header("CF-Connecting-IP") ?? "";
+  const ip = headers.header("CF-Connecting-IP")?.trim() ?? "";
+  return isIpAddress(ip) ? ip : "";
 }

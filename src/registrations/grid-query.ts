@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { displayText } from "../lib/text";
 import { parseCalendarDate } from "../lib/time";
 
 /**
@@ -251,11 +252,13 @@ export const SAVED_VIEW_NAME_MAX = 60;
 export const SAVED_VIEWS_MAX = 30;
 
 export const saveViewForm = z.object({
-  name: z
-    .string({ error: "Name the view." })
-    .trim()
-    .min(1, "Name the view.")
-    .max(SAVED_VIEW_NAME_MAX, `Use at most ${SAVED_VIEW_NAME_MAX} characters.`),
+  name: displayText(
+    z
+      .string({ error: "Name the view." })
+      .trim()
+      .min(1, "Name the view.")
+      .max(SAVED_VIEW_NAME_MAX, `Use at most ${SAVED_VIEW_NAME_MAX} characters.`),
+  ),
   /** The grid state to save (its query string). */
   query: z.string().max(2000).default(""),
 });

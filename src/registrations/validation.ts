@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { displayText } from "../lib/text";
 import { calendarDaysBetween, parseCalendarDate } from "../lib/time";
 
 /** The scopes a registration may be granted (§7: the REST API's devices resource). */
@@ -12,10 +13,6 @@ export const DESCRIPTION_MAX = 500;
 export const LIFETIME_MIN_MINUTES = 5;
 export const LIFETIME_MAX_MINUTES = 120;
 export const DEFAULT_LIFETIME_MINUTES = 60;
-
-// Control characters (other than the tab) make names unreadable in grids, emails and logs.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to find them
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 const single = (message: string) => z.string({ error: message });
 const optionalText = z.preprocess((v) => (v === undefined ? "" : v), single("Send this field once."));
@@ -34,12 +31,14 @@ const checkbox = z
  * never assigned. Rules that depend on the Site and the clock are in `checkExpirationDate`.
  */
 export const registrationForm = z.object({
-  name: single("Enter a name.")
-    .trim()
-    .min(1, "Enter a name.")
-    .max(NAME_MAX, `Use at most ${NAME_MAX} characters.`)
-    .refine((v) => !CONTROL_CHARACTERS.test(v), "Remove line breaks and control characters."),
-  description: optionalText.pipe(z.string().trim().max(DESCRIPTION_MAX, `Use at most ${DESCRIPTION_MAX} characters.`)),
+  name: displayText(
+    single("Enter a name.").trim().min(1, "Enter a name.").max(NAME_MAX, `Use at most ${NAME_MAX} characters.`),
+  ),
+  description: optionalText.pipe(
+    displayText(z.string().trim().max(DESCRIPTION_MAX, `Use at most ${DESCRIPTION_MAX} characters.`), {
+      multiline: true,
+    }),
+  ),
   expirationDate: single("Enter an expiration date.")
     .trim()
     .min(1, "Enter an expiration date.")

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ROLES } from "../db/schema";
+import { displayText } from "../lib/text";
 import { canonicalTimeZone } from "./time-zones";
 
 /** §2 Site slug: lowercase letters, digits and hyphens, 2–40 characters, starting and ending with a letter or digit. */
@@ -17,11 +18,13 @@ const checkbox = z
   .transform((value) => value === "on");
 
 const displayName = (what: string) =>
-  z
-    .string({ error: `Enter ${what}.` })
-    .trim()
-    .min(1, `Enter ${what}.`)
-    .max(100, "Use at most 100 characters.");
+  displayText(
+    z
+      .string({ error: `Enter ${what}.` })
+      .trim()
+      .min(1, `Enter ${what}.`)
+      .max(100, "Use at most 100 characters."),
+  );
 
 const timeZone = z
   .string({ error: "Choose a time zone." })
