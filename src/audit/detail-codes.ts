@@ -1,5 +1,10 @@
 import type { ApiDenialCode } from "../api/denials";
-import { SIGN_IN_MAX_FAILURES_PER_ACCOUNT, SIGN_IN_MAX_FAILURES_PER_IP, SIGN_IN_WINDOW } from "../auth/throttle";
+import {
+  SIGN_IN_MAX_FAILURES_PER_ACCOUNT,
+  SIGN_IN_MAX_FAILURES_PER_ACCOUNT_AND_IP,
+  SIGN_IN_MAX_FAILURES_PER_IP,
+  SIGN_IN_WINDOW,
+} from "../auth/throttle";
 import { SECURITY_EVENTS, type SecurityEventType } from "../db/schema";
 import { MINUTE } from "../lib/time";
 import type { TokenFailureCode } from "../oauth/errors";
@@ -208,7 +213,7 @@ const ADMIN_SIGN_IN: Record<string, Entry> = {
   },
   TooManyFailures: {
     answer: "429 with Retry-After",
-    explanation: `Too many failed sign-ins: ${SIGN_IN_MAX_FAILURES_PER_ACCOUNT} for the account or ${SIGN_IN_MAX_FAILURES_PER_IP} from the IP within ${windowMinutes} minutes. The attempt was refused without checking the password.`,
+    explanation: `Too many failed sign-ins within ${windowMinutes} minutes: ${SIGN_IN_MAX_FAILURES_PER_IP} from the IP, or ${SIGN_IN_MAX_FAILURES_PER_ACCOUNT_AND_IP} for the account from the IP (both refused without checking the password), or ${SIGN_IN_MAX_FAILURES_PER_ACCOUNT} for the account from any IP (a wrong password is answered 429 instead of 401; the right password from an IP that is not blocked still signs in).`,
     fix: "Wait for the window to pass. Look at the failures before this row: if they were not the person's own, treat it as an attack on the account.",
   },
 };

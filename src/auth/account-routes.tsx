@@ -11,7 +11,7 @@ import { requireSignIn } from "./guards";
 import { recordPasswordFailure } from "./password-failures";
 import { changePasswordForm } from "./password-forms";
 import { setSessionCookie } from "./session-cookie";
-import { clearSignInFailures, isSignInThrottled, recordSignInFailure } from "./throttle";
+import { reservePasswordAttempt } from "./throttle";
 
 const NOTICES: Record<string, string> = {
   changed: "Password changed. Every other session of yours has ended; you are still signed in here.",
@@ -51,14 +51,14 @@ export const accountRoutes = new Hono<AppEnv>()
         return renderPage(c, detailCode === "TooManyFailures" ? 429 : 422, { currentPassword: message });
       };
 
-      if (await isSignInThrottled(db, attempt, now)) {
-        return refuse("TooManyFailures", "Too many wrong passwords. Wait a few minutes and try again.");
-      }
+      const reservation = await reservePasswordAttempt(db, attempt, now);
+      const throttled = "Too many wrong passwords. Wait a few minutes and try again.";
+      if (reservation.kind === "blocked") return refuse("TooManyFailures", throttled);
       if (!(await verifyPassword(currentPassword, user.passwordHash))) {
-        await recordSignInFailure(db, attempt, now);
+        if (reservation.accountOverBudget) return refuse("TooManyFailures", throttled);
         return refuse("InvalidCredentials", "The current password is incorrect.");
       }
-      await clearSignInFailures(db, user.email, now);
+      await reservation.release();
       if (newPassword === currentPassword) {
         return renderPage(c, 422, { newPassword: "Choose a password other than your current one." });
       }

@@ -9,10 +9,11 @@ import { users } from "../db/schema";
 import type { AppEnv } from "../env";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../lib/crypto";
 import { accountRoutes } from "./account-routes";
+import { safeNextPath } from "./next-path";
 import { recordPasswordFailure } from "./password-failures";
 import { deleteSessionCookie, setSessionCookie } from "./session-cookie";
 import { createSession, invalidateSession } from "./sessions";
-import { clearSignInFailures, isSignInThrottled, recordSignInFailure } from "./throttle";
+import { reservePasswordAttempt } from "./throttle";
 
 const GENERIC_ERROR = "The email or password is incorrect.";
 const THROTTLED_ERROR = "Too many failed sign-in attempts. Wait a few minutes and try again.";
@@ -23,16 +24,11 @@ const signInForm = z.object({
   next: z.string().max(2048).optional(),
 });
 
-/** Only same-site paths, never `//host` or a scheme. */
-export function safeNextPath(next: string | undefined): string {
-  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
-  return next;
-}
-
 export const authRoutes = new Hono<AppEnv>()
   .get("/sign-in", (c) => {
-    if (c.var.session) return c.redirect(safeNextPath(c.req.query("next")), 303);
-    return c.render(<SignInPage next={c.req.query("next") ?? ""} />, { title: "Sign in" });
+    const next = safeNextPath(c.req.query("next"), new URL(c.req.url).origin);
+    if (c.var.session) return c.redirect(next, 303);
+    return c.render(<SignInPage next={next === "/" ? "" : next} />, { title: "Sign in" });
   })
   .post(
     "/sign-in",
@@ -43,7 +39,9 @@ export const authRoutes = new Hono<AppEnv>()
       }
     }),
     async (c) => {
-      const { email, password, next } = c.req.valid("form");
+      const { email, password } = c.req.valid("form");
+      // Decided before anything is written, so no input can fail the redirect after a session was created.
+      const next = safeNextPath(c.req.valid("form").next, new URL(c.req.url).origin);
       const db = createDb(c.env.DB);
       const now = c.var.now;
       const ip = callerIp(c.req);
@@ -54,27 +52,29 @@ export const authRoutes = new Hono<AppEnv>()
       ) => {
         await recordPasswordFailure(c, db, { email, ip, endpoint: "POST /sign-in" }, detailCode, now);
         c.status(status);
-        return c.render(<SignInPage next={next ?? ""} email={email} error={message} />, { title: "Sign in" });
+        return c.render(<SignInPage next={next === "/" ? "" : next} email={email} error={message} />, {
+          title: "Sign in",
+        });
       };
 
-      if (await isSignInThrottled(db, { email, ip }, now)) {
-        return failure("TooManyFailures", 429, THROTTLED_ERROR);
-      }
+      const reservation = await reservePasswordAttempt(db, { email, ip }, now);
+      if (reservation.kind === "blocked") return failure("TooManyFailures", 429, THROTTLED_ERROR);
 
       const user = email ? await db.select().from(users).where(eq(users.email, email)).get() : undefined;
       // Unknown accounts cost the same PBKDF2 work as known ones.
       const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
       if (!user || !passwordOk || user.disabled) {
-        await recordSignInFailure(db, { email, ip }, now);
+        // Past the account's budget a failure says so; the right password still got through above.
+        if (reservation.accountOverBudget) return failure("TooManyFailures", 429, THROTTLED_ERROR);
         return failure(user && passwordOk ? "UserDisabled" : "InvalidCredentials", 401, GENERIC_ERROR);
       }
 
-      await clearSignInFailures(db, email, now);
+      await reservation.release();
       // Rotation: any session this browser had ends; a fresh one starts.
       if (c.var.session) await invalidateSession(db, c.var.session.id);
       const { token } = await createSession(db, user.id, now);
       setSessionCookie(c, token);
-      return c.redirect(safeNextPath(next), 303);
+      return c.redirect(next, 303);
     },
   )
   .post("/sign-out", async (c) => {

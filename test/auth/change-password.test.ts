@@ -226,19 +226,23 @@ describe("guessing the current password", () => {
       );
       expect(res.status).toBe(422);
     }
-    // Even the right current password is refused now, without checking it.
-    const blocked = await change(here, {}, { now, headers: { "CF-Connecting-IP": "203.0.113.200" } });
+    // Further wrong guesses are refused as throttled, from any IP…
+    const blocked = await change(
+      here,
+      { currentPassword: "guess again" },
+      { now, headers: { "CF-Connecting-IP": "203.0.113.200" } },
+    );
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect(fieldError(await blocked.text(), "account", "currentPassword")).toBe(
       "Too many wrong passwords. Wait a few minutes and try again.",
     );
     expect(await storedHash(user.id)).toBe(before);
-    // The same budget as sign-in: the account is locked there too.
+    // …and the same budget counts at sign-in: a wrong password there is throttled too.
     const signInAttempt = await call("/sign-in", {
       method: "POST",
       headers: { Origin: ORIGIN, "Content-Type": "application/x-www-form-urlencoded", ...ipHeader() },
-      body: formBody({ email: user.email, password: PASSWORD }),
+      body: formBody({ email: user.email, password: "not it" }),
       now,
     });
     expect(signInAttempt.status).toBe(429);

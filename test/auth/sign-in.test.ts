@@ -84,18 +84,23 @@ describe("admin sign-in", () => {
     expect(event?.detailCode).toBe("UserDisabled");
   });
 
-  it("throttles an account after 5 failures, even with the right password, and records TooManyFailures", async () => {
+  it("answers failures for an account past 5 with 429, yet the right password from another IP signs in", async () => {
     const user = await createUser();
     const now = midWindow();
     for (let i = 0; i < 5; i++) {
       expect((await postSignIn(user.email, "nope", { "CF-Connecting-IP": `198.51.100.${i}` }, now)).status).toBe(401);
     }
-    const blocked = await postSignIn(user.email, PASSWORD, { "CF-Connecting-IP": "198.51.100.99" }, now);
-    expect(blocked.status).toBe(429);
-    expect(Number(blocked.headers.get("Retry-After"))).toBeGreaterThan(0);
-    expect(await blocked.text()).toContain("Too many failed sign-in attempts");
+    const throttled = await postSignIn(user.email, "nope again", { "CF-Connecting-IP": "198.51.100.98" }, now);
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(await throttled.text()).toContain("Too many failed sign-in attempts");
     const codes = await db().select().from(securityEvents).where(eq(securityEvents.clientId, user.email)).all();
     expect(codes.some((e) => e.detailCode === "TooManyFailures")).toBe(true);
+    // The account holder is never locked out by someone else's guesses.
+    const real = await postSignIn(user.email, PASSWORD, { "CF-Connecting-IP": "198.51.100.99" }, now);
+    expect(real.status).toBe(303);
+    // Signing in starts the account afresh: the next typo is an ordinary 401.
+    expect((await postSignIn(user.email, "typo", { "CF-Connecting-IP": "198.51.100.99" }, now)).status).toBe(401);
   });
 
   it("throttles an IP after 20 failures across accounts", async () => {
