@@ -6,7 +6,6 @@ export interface Bindings {
   DB: D1Database;
   NOTIFICATIONS: Queue<NotificationMessage>;
   EMAIL: SendEmail;
-  TOKEN_FAILURE_LIMITER: RateLimit;
   /** Public origin of the token service; empty means "the request's origin". */
   ISSUER: string;
   AUDIENCE: string;

@@ -1,11 +1,10 @@
 import type { Bindings } from "../env";
 import { recordTokenFailures, type TokenFailure } from "./failure-log";
-import { countTokenFailure } from "./throttle";
 
 /**
- * The bookkeeping of failed token requests (security log rows, throttle counting) is queued in the isolate and
- * done together, shortly after the answers: a burst of failures becomes one D1 batch and one round of limiter calls
- * instead of work after every single answer. Nothing waits for it (§7: failures are recorded after the answer),
+ * The security-log rows of failed token requests are queued in the isolate and written together, shortly after the
+ * answers: a burst of failures becomes one D1 batch instead of work after every single answer (throttle counting is
+ * not here: it happens before the answer, throttle.ts). Nothing waits for it (§7: failures are recorded after the answer),
  * and the work never lands on one particular later request: measured locally, per-answer bookkeeping slowed
  * whichever answer it overlapped by about half.
  */
@@ -13,8 +12,6 @@ export const FAILURE_FLUSH_DELAY_MS = 100;
 
 export interface QueuedFailure {
   failure: TokenFailure;
-  /** Throttle keys to count the failure against; empty for answers that are already 429 or 5xx. */
-  countAgainst: (string | null)[];
   now: number;
 }
 
@@ -31,7 +28,7 @@ const queues = new WeakMap<object, Queue>();
  * batch is done, so later failures of the same batch are covered by it.
  */
 export function queueTokenFailure(
-  env: Pick<Bindings, "DB" | "TOKEN_FAILURE_LIMITER">,
+  env: Pick<Bindings, "DB">,
   waitUntil: (promise: Promise<unknown>) => void,
   item: QueuedFailure,
 ): void {
@@ -56,18 +53,9 @@ export function queueTokenFailure(
   );
 }
 
-async function flush(env: Pick<Bindings, "DB" | "TOKEN_FAILURE_LIMITER">, items: QueuedFailure[]) {
-  const counting = items.map((item) =>
-    item.countAgainst.length > 0 ? countTokenFailure(env, item.countAgainst, item.now) : Promise.resolve([]),
+async function flush(env: Pick<Bindings, "DB">, items: QueuedFailure[]) {
+  await recordTokenFailures(
+    env.DB,
+    items.map((item) => ({ failure: item.failure, now: item.now })),
   );
-  const [recorded, ...counted] = await Promise.allSettled([
-    recordTokenFailures(
-      env.DB,
-      items.map((item) => ({ failure: item.failure, now: item.now })),
-    ),
-    ...counting,
-  ]);
-  for (const outcome of [recorded, ...counted]) {
-    if (outcome?.status === "rejected") console.error("token failure bookkeeping", outcome.reason);
-  }
 }

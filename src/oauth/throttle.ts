@@ -1,18 +1,19 @@
-import type { Bindings } from "../env";
-
 /**
- * Token endpoint throttling (§8). Failures are counted with the TOKEN_FAILURE_LIMITER rate-limit binding, called only
- * after a failure, so successful requests are never counted and never wait for it. When a key runs over its budget
- * it is blocked until the end of the current window: at once in this isolate, and through a marker row in
- * throttle_counters that the token endpoint's one D1 read returns for every other isolate.
+ * Token endpoint throttling (§8). Every failed token request is counted in D1 *before* its answer, with one atomic
+ * upsert per key, so parallel failures cannot slip past the budget: of any burst, exactly the first
+ * TOKEN_FAILURE_LIMIT failures in a window are answered 401, and the rest 429. Successes are never counted and never
+ * wait. A key that runs over its budget is blocked until the end of the window: at once in this isolate, and through
+ * a marker row in throttle_counters that the token endpoint's read returns for every other isolate.
  *
  * Two keys: the caller's IP (blocks every request from that IP) and the Client ID as sent (blocks only the failing
  * attempts for that Client ID, so the real client with the right secret keeps getting tokens from anywhere while an
  * attacker floods wrong secrets for its Client ID).
  */
 
-/** The binding's period (wrangler.toml `simple.period`): windows are aligned to it. */
+/** Fixed windows of one minute. */
 export const TOKEN_THROTTLE_WINDOW = 60_000;
+/** Failures per key and window that are answered 401; the next ones are 429. */
+export const TOKEN_FAILURE_LIMIT = 20;
 
 const MAX_KEY_PART = 128;
 const MAX_TRACKED_BLOCKS = 10_000;
@@ -60,34 +61,28 @@ function blockInIsolate(key: string, now: number) {
   isolateBlocks.set(key, throttleWindowStart(now));
 }
 
-const MARK_BLOCKED_SQL =
-  "INSERT INTO throttle_counters (key, window_start, count) VALUES (?, ?, 1) ON CONFLICT (key, window_start) DO NOTHING";
+const COUNT_SQL = `INSERT INTO throttle_counters (key, window_start, count) VALUES (?1, ?2, 1)
+ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1 RETURNING count`;
+
+const MARK_BLOCKED_SQL = `INSERT INTO throttle_counters (key, window_start, count)
+SELECT ?3, ?2, 1 WHERE (SELECT count FROM throttle_counters WHERE key = ?1 AND window_start = ?2) > ?4
+ON CONFLICT (key, window_start) DO NOTHING`;
 
 /**
- * Counts one failed token request against each key. A key the binding refuses is over budget: it is blocked for the
- * rest of the window. Runs after the response (waitUntil); a limiter fault is logged and counts nothing.
+ * Counts one failed token request against each key, in one D1 batch (a transaction) that also writes the block
+ * marker of every key the failure took over budget. Returns those keys: the failure is answered 429, not 401.
  */
-export async function countTokenFailure(
-  env: Pick<Bindings, "TOKEN_FAILURE_LIMITER" | "DB">,
-  keys: (string | null)[],
-  now: number,
-): Promise<string[]> {
-  const live = keys.filter((key): key is string => key !== null && !isBlockedInIsolate(key, now));
-  const outcomes = await Promise.all(
-    live.map((key) =>
-      env.TOKEN_FAILURE_LIMITER.limit({ key }).then(
-        (outcome) => outcome.success,
-        (error: unknown) => {
-          console.error("token failure limiter", error);
-          return true;
-        },
-      ),
-    ),
-  );
-  const over = live.filter((_, i) => !outcomes[i]);
-  if (over.length === 0) return over;
-  for (const key of over) blockInIsolate(key, now);
+export async function countTokenFailure(d1: D1Database, keys: (string | null)[], now: number): Promise<string[]> {
+  const live = keys.filter((key): key is string => key !== null);
+  if (live.length === 0) return [];
   const windowStart = throttleWindowStart(now);
-  await env.DB.batch(over.map((key) => env.DB.prepare(MARK_BLOCKED_SQL).bind(blockMarkerKey(key), windowStart)));
+  const results = await d1.batch<{ count: number }>(
+    live.flatMap((key) => [
+      d1.prepare(COUNT_SQL).bind(key, windowStart),
+      d1.prepare(MARK_BLOCKED_SQL).bind(key, windowStart, blockMarkerKey(key), TOKEN_FAILURE_LIMIT),
+    ]),
+  );
+  const over = live.filter((_, i) => (results[2 * i]?.results[0]?.count ?? 0) > TOKEN_FAILURE_LIMIT);
+  for (const key of over) blockInIsolate(key, now);
   return over;
 }

@@ -21,6 +21,7 @@ import { loadSigningKeys, signAccessToken } from "./jose";
 import { claimLastUsedWrite, recordLastUsed } from "./last-used";
 import {
   blockMarkerKey,
+  countTokenFailure,
   isBlockedInIsolate,
   retryAfterSeconds,
   type ThrottleKeys,
@@ -238,11 +239,11 @@ export async function handleTokenRequest(x: TokenExchange): Promise<Response> {
     for (const step of TOKEN_PIPELINE) await step(x);
     return Response.json(need(x.response, "response"), { status: 200, headers: x.headers });
   } catch (error) {
-    return answerFailure(x, error);
+    return await answerFailure(x, error);
   }
 }
 
-function answerFailure(x: TokenExchange, error: unknown): Response {
+async function answerFailure(x: TokenExchange, error: unknown): Promise<Response> {
   let failure: TokenError;
   if (error instanceof TokenError) {
     failure = error;
@@ -251,17 +252,12 @@ function answerFailure(x: TokenExchange, error: unknown): Response {
     console.error("token endpoint", error);
     failure = serverError();
   }
-  let countAgainst: (string | null)[] = [];
-  if (failure.status < 500 && failure.detail !== "TooManyFailures") {
-    const keys = throttleKeys(x.ip, x.authentication?.clientId ?? null);
-    if (isThrottled(x, keys)) failure = tooManyFailures(retryAfterSeconds(x.now));
-    else countAgainst = [keys.ip, keys.client];
-  }
+  if (failure.status < 500 && failure.detail !== "TooManyFailures") failure = await throttleFailure(x, failure);
   const detail = failure.detail;
   if (detail) {
     const client = x.lookup ? x.lookup.client : undefined;
     const record = { detail, clientId: x.clientIdAsSent, client, ip: x.ip, userAgent: x.userAgent };
-    queueTokenFailure(x.env, x.waitUntil, { failure: record, countAgainst, now: x.now });
+    queueTokenFailure(x.env, x.waitUntil, { failure: record, now: x.now });
   }
   return Response.json(failure.body(), {
     status: failure.status,
@@ -270,9 +266,25 @@ function answerFailure(x: TokenExchange, error: unknown): Response {
 }
 
 /**
+ * Counts a failure before it is answered (throttle.ts): one already over budget, or the one that takes a key over,
+ * is answered 429. A fault of the count leaves the failure as it was: it is refused either way.
+ */
+async function throttleFailure(x: TokenExchange, failure: TokenError): Promise<TokenError> {
+  const keys = throttleKeys(x.ip, x.authentication?.clientId ?? null);
+  if (isThrottled(x, keys)) return tooManyFailures(retryAfterSeconds(x.now));
+  try {
+    const over = await countTokenFailure(x.env.DB, [keys.ip, keys.client], x.now);
+    return over.length > 0 ? tooManyFailures(retryAfterSeconds(x.now)) : failure;
+  } catch (countError) {
+    console.error("token failure count", countError);
+    return failure;
+  }
+}
+
+/**
  * §8 throttling of failures. A blocked IP gets 429 whatever it sends. A blocked Client ID gets 429 only for
  * attempts that fail anyway: a request with the right secret never reaches here, so the real client keeps working
- * from another IP while someone floods its Client ID. Other failures are counted (failure-queue.ts).
+ * from another IP while someone floods its Client ID. Other failures are counted (throttle.ts).
  */
 function isThrottled(x: TokenExchange, keys: ThrottleKeys): boolean {
   return Boolean(

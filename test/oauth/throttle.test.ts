@@ -1,20 +1,25 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { throttleCounters } from "../../src/db/schema";
-import { blockMarkerKey, retryAfterSeconds, throttleKeys, throttleWindowStart } from "../../src/oauth/throttle";
+import {
+  blockMarkerKey,
+  retryAfterSeconds,
+  TOKEN_FAILURE_LIMIT,
+  throttleKeys,
+  throttleWindowStart,
+} from "../../src/oauth/throttle";
 import { db } from "../helpers/app";
 import { countingD1, createClient, eventsFor, eventsFrom, requestToken, uniqueIp } from "../helpers/oauth";
 
 /*
- * The TOKEN_FAILURE_LIMITER binding allows 20 failures per key per minute (wrangler.toml). Its windows follow the
- * wall clock, so a flood is sent until the first 429 (at most three windows' worth); `now` is pinned so the block,
- * once set, lasts for the whole test.
+ * Every failure is counted in D1 before it is answered (throttle.ts), so a key gets exactly TOKEN_FAILURE_LIMIT
+ * 401s per window and the next failure is the first 429. `now` is pinned so the block, once set, lasts for the
+ * whole test.
  */
-const BUDGET = 20;
-const MAX_ATTEMPTS = 3 * BUDGET + 3;
+const BUDGET = TOKEN_FAILURE_LIMIT;
 
 async function floodUntilThrottled(attempt: (i: number) => Promise<Response>) {
-  for (let i = 0; i < MAX_ATTEMPTS; i++) {
+  for (let i = 0; i <= BUDGET; i++) {
     const res = await attempt(i);
     if (res.status === 429) return { res, attempts: i + 1 };
     expect(res.status).toBe(401);
@@ -42,7 +47,7 @@ describe("token endpoint throttling (§8)", () => {
     const { res, attempts } = await floodUntilThrottled(() =>
       requestToken({ clientId: victim.clientId, clientSecret: "asc_guess", ip: attacker, now }),
     );
-    expect(attempts).toBeGreaterThan(BUDGET);
+    expect(attempts).toBe(BUDGET + 1);
     await expectThrottled(res, now);
 
     // The real client, from another IP, with the right secret.
@@ -79,7 +84,7 @@ describe("token endpoint throttling (§8)", () => {
     const { res, attempts } = await floodUntilThrottled(() =>
       requestToken({ clientId: crypto.randomUUID(), clientSecret: "asc_guess", ip: attacker, now }),
     );
-    expect(attempts).toBeGreaterThan(BUDGET);
+    expect(attempts).toBe(BUDGET + 1);
     await expectThrottled(res, now);
     const real = await createClient();
     await expectThrottled(await requestToken({ ...real, ip: attacker, now }), now);
@@ -95,7 +100,7 @@ describe("token endpoint throttling (§8)", () => {
     const { res, attempts } = await floodUntilThrottled(() =>
       requestToken({ clientId: victim.clientId, clientSecret: "asc_guess", ip: uniqueIp(), now }),
     );
-    expect(attempts).toBeGreaterThan(BUDGET);
+    expect(attempts).toBe(BUDGET + 1);
     await expectThrottled(res, now);
     await expectThrottled(
       await requestToken({ clientId: victim.clientId, clientSecret: "asc_x", ip: uniqueIp(), now }),
@@ -158,5 +163,63 @@ describe("token endpoint throttling (§8)", () => {
     // Markers belong to their window: the next minute starts clean.
     const nextWindow = windowStart + 60_000;
     expect((await requestToken({ ...client, ip: blockedIp, now: nextWindow })).status).toBe(200);
+  });
+
+  describe("under 100 parallel failures (counted atomically before the answer)", () => {
+    const burst = (make: (i: number) => Promise<Response>) =>
+      Promise.all(Array.from({ length: 100 }, (_, i) => make(i)));
+    const statuses = (answers: Response[]) => {
+      const counts = { 401: 0, 429: 0, other: 0 };
+      for (const a of answers) {
+        if (a.status === 401) counts[401] += 1;
+        else if (a.status === 429) counts[429] += 1;
+        else counts.other += 1;
+      }
+      return counts;
+    };
+
+    it("answers at most the budget of 401s to one IP, and 429 to the rest", async () => {
+      const now = Date.now();
+      const victim = await createClient();
+      const ip = uniqueIp();
+      const answers = await burst(() => requestToken({ clientId: victim.clientId, clientSecret: "asc_x", ip, now }));
+      const counts = statuses(answers);
+      expect(counts[401]).toBeLessThanOrEqual(BUDGET + 2);
+      expect(counts[401]).toBeGreaterThan(0);
+      expect(counts).toEqual({ 401: counts[401], 429: 100 - counts[401], other: 0 });
+      // The IP is blocked whatever it sends now; the real client from elsewhere is not.
+      await expectThrottled(await requestToken({ ...victim, ip, now }), now);
+      expect((await requestToken({ ...victim, ip: uniqueIp(), now })).status).toBe(200);
+    });
+
+    it("answers at most the budget of 401s for one Client ID attacked from 100 IPs", async () => {
+      const now = Date.now();
+      const victim = await createClient();
+      const answers = await burst(() =>
+        requestToken({ clientId: victim.clientId, clientSecret: "asc_x", ip: uniqueIp(), now }),
+      );
+      const counts = statuses(answers);
+      expect(counts[401]).toBeLessThanOrEqual(BUDGET + 2);
+      expect(counts).toEqual({ 401: counts[401], 429: 100 - counts[401], other: 0 });
+      expect((await requestToken({ ...victim, ip: uniqueIp(), now })).status).toBe(200);
+      // Every refused attempt is a security-log row (coalesced by code and IP).
+      const events = await eventsFor(victim.clientId);
+      const total = events.reduce((sum, e) => sum + e.count, 0);
+      expect(total).toBe(100);
+      expect(events.filter((e) => e.detailCode === "InvalidSecret").reduce((sum, e) => sum + e.count, 0)).toBe(
+        counts[401],
+      );
+    });
+
+    it("answers at most the budget of 401s to one IP spraying 100 Client IDs", async () => {
+      const now = Date.now();
+      const ip = uniqueIp();
+      const answers = await burst(() =>
+        requestToken({ clientId: crypto.randomUUID(), clientSecret: "asc_x", ip, now }),
+      );
+      const counts = statuses(answers);
+      expect(counts[401]).toBeLessThanOrEqual(BUDGET + 2);
+      expect(counts).toEqual({ 401: counts[401], 429: 100 - counts[401], other: 0 });
+    });
   });
 });
