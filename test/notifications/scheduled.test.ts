@@ -440,6 +440,41 @@ describe("bounded, lossless runs", () => {
 });
 
 describe("on the platform's own Queue and email binding", () => {
+  it("re-sends a delivery whose message was lost at the first regular cron run an hour later, end to end", async () => {
+    const N = Date.UTC(2045, 5, 6, 7);
+    const { site, admins } = await siteWithAdmins(1);
+    const registration = await expiringAt(site.id, Date.UTC(2045, 5, 6));
+    // The notice is recorded and its delivery row written, then the Worker dies with the delivery message in
+    // flight: the message never reaches the Queue.
+    const lost = recordingBindings();
+    await runScheduled(N, lost.env);
+    await deliverMessages(lost.env, lost.take());
+    expect(lost.take()).toHaveLength(1);
+    const [notice] = await notificationsFor([registration.id]);
+    expect((await deliveriesFor(notice?.id ?? 0)).map((d) => d.state)).toEqual(["queued"]);
+
+    // The Cron Trigger's own runs, every 15 minutes on their schedule (a cron expression, not a replay by hand), on
+    // the real Queue, consumer and send_email binding.
+    const self = exports.default as unknown as {
+      scheduled(event: { scheduledTime: Date; cron: string }): Promise<void>;
+    };
+    for (let t = N + 15 * MINUTE; t <= N + 75 * MINUTE; t += 15 * MINUTE) {
+      await self.scheduled({ scheduledTime: new Date(t), cron: "*/15 * * * *" });
+    }
+    const sent = await vi.waitFor(
+      async () => {
+        const [row] = await deliveriesFor(notice?.id ?? 0);
+        if (row?.state !== "sent") throw new Error("not sent yet");
+        return row;
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+    expect(sent).toMatchObject({ recipientEmail: admins[0]?.email, state: "sent", attempts: 1 });
+    // One notice, one delivery: nothing was recorded twice on the way.
+    expect(await notificationsFor([registration.id])).toHaveLength(1);
+    expect(await deliveriesFor(notice?.id ?? 0)).toHaveLength(1);
+  });
+
   it("the Worker's scheduled export fires, the consumer records and sends, and the log shows it sent", async () => {
     const N = Date.UTC(2044, 4, 5, 6);
     const { site, admins } = await siteWithAdmins(1);
