@@ -4,8 +4,8 @@ import type { Site } from "../src/db/schema";
 import type { AppEnv, SessionContext, SiteContext } from "../src/env";
 import { type ApiClientAlert, alertsForPage } from "../src/notifications/alerts";
 import { STATIC } from "../src/static-assets";
-import { CsrfField } from "./admin/form";
 import { CHANGE_PASSWORD_PATH } from "./auth/change-password";
+import { CsrfField } from "./components/form";
 
 export interface Crumb {
   label: string;

@@ -1,6 +1,4 @@
-import { zValidator } from "@hono/zod-validator";
 import { type Context, Hono } from "hono";
-import type { $ZodError } from "zod/v4/core";
 import { SecurityLogHelp } from "../../views/audit/help";
 import {
   type FilterErrors,
@@ -12,6 +10,7 @@ import {
 import type { Crumb } from "../../views/layout";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { pickFields, validated } from "../lib/forms";
 import { wantsFragment } from "../lib/htmx";
 import { calendarDateInZone } from "../lib/time";
 import { renderErrorPage } from "../pages";
@@ -22,7 +21,6 @@ import {
   NO_SITE,
   resolveTimeRange,
   SECURITY_LOG_FIELDS,
-  type SecurityLogField,
   type SecurityLogFilter,
   type SecurityLogQuery,
   searchSecurityLog,
@@ -52,21 +50,11 @@ function rawValues(c: Context<AppEnv>, view: LogView): FilterValues {
   return values;
 }
 
-function issuesByField(error: $ZodError): FilterErrors {
-  const errors: FilterErrors = {};
-  for (const issue of error.issues) {
-    const field = issue.path[0] as SecurityLogField | undefined;
-    if (field && SECURITY_LOG_FIELDS.includes(field) && !errors[field]) errors[field] = issue.message;
-  }
-  return errors;
-}
-
 /** Validates the query string; an invalid one is answered by `onInvalid` with the errors by field. */
 function validLogQuery(onInvalid: (c: Context<AppEnv>, errors: FilterErrors) => Response | Promise<Response>) {
-  return zValidator("query", securityLogQuerySchema, (result, c) => {
-    // The hook's context is typed with the default Env; at run time it is this app's context.
-    if (!result.success) return onInvalid(c as unknown as Context<AppEnv>, issuesByField(result.error));
-  });
+  return validated("query", securityLogQuerySchema, (c, _sent, errors) =>
+    onInvalid(c, pickFields(errors, SECURITY_LOG_FIELDS)),
+  );
 }
 
 /** The query resolved into a filter, or field errors (a Site slug no Site has is an error too). */

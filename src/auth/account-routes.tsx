@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import type { Errors } from "../../views/admin/form";
 import { CHANGE_PASSWORD_PATH, ChangePasswordPage } from "../../views/auth/change-password";
+import type { Errors } from "../../views/components/form";
 import { callerIp } from "../audit/security-events";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { hashPassword, verifyPassword } from "../lib/crypto";
-import { type AdminContext, validForm } from "../sites/forms";
+import { type AdminContext, validForm } from "../lib/forms";
 import { changeOwnPassword } from "../sites/user-service";
 import { requireSignIn } from "./guards";
 import { recordPasswordFailure } from "./password-failures";

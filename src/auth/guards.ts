@@ -1,7 +1,9 @@
 import { and, asc, eq } from "drizzle-orm";
+import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
+import type { AuditActor } from "../audit/admin-audit";
 import { createDb } from "../db/client";
 import { memberships, sites } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -114,3 +116,13 @@ export function requireSite(roleFor: (path: string) => "admin" | "member") {
     await next();
   });
 }
+
+/** Who is acting: the signed-in user, as audit rows record them. Only behind `requireSignIn`; otherwise 401. */
+export function actorOf(c: Context<AppEnv>): AuditActor {
+  const user = c.var.session?.user;
+  if (!user) throw new HTTPException(401);
+  return { id: user.id, email: user.email };
+}
+
+/** The session's CSRF token, for the forms a page renders. */
+export const csrfOf = (c: Context<AppEnv>) => c.var.session?.csrfToken ?? "";

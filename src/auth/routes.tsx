@@ -1,4 +1,3 @@
-import { zValidator } from "@hono/zod-validator";
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -8,6 +7,7 @@ import { createDb } from "../db/client";
 import { users } from "../db/schema";
 import type { AppEnv } from "../env";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../lib/crypto";
+import { validForm } from "../lib/forms";
 import { accountRoutes } from "./account-routes";
 import { safeNextPath } from "./next-path";
 import { recordPasswordFailure } from "./password-failures";
@@ -32,11 +32,9 @@ export const authRoutes = new Hono<AppEnv>()
   })
   .post(
     "/sign-in",
-    zValidator("form", signInForm, (result, c) => {
-      if (!result.success) {
-        c.status(400);
-        return c.render(<SignInPage next="" error="Enter your email and password." />, { title: "Sign in" });
-      }
+    validForm(signInForm, (c) => {
+      c.status(400);
+      return c.render(<SignInPage next="" error="Enter your email and password." />, { title: "Sign in" });
     }),
     async (c) => {
       const { email, password } = c.req.valid("form");

@@ -1,4 +1,3 @@
-import { zValidator } from "@hono/zod-validator";
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
@@ -11,8 +10,10 @@ import {
   RemoveKeyConfirmation,
 } from "../../views/client-keys/section";
 import { siteCrumbs } from "../../views/shell/pages";
+import { actorOf, csrfOf } from "../auth/guards";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { validForm } from "../lib/forms";
 import { wantsFragment } from "../lib/htmx";
 import { parseCalendarDate, startOfDayInZone } from "../lib/time";
 import { parseClientKeyUpload } from "./parse";
@@ -58,12 +59,6 @@ function keyIdParam(c: Context<AppEnv>): number {
   return Number(keyId);
 }
 
-function actorOf(c: Context<AppEnv>) {
-  const user = c.var.session?.user;
-  if (!user) throw new HTTPException(401);
-  return { id: user.id, email: user.email };
-}
-
 async function sectionProps(
   c: Context<AppEnv>,
   owner: KeyOwner,
@@ -74,7 +69,7 @@ async function sectionProps(
     site,
     registration: { id: owner.id, name: owner.name },
     keys: await listClientKeys(createDb(c.env.DB), site.id, owner.id),
-    csrfToken: c.var.session?.csrfToken ?? "",
+    csrfToken: csrfOf(c),
     now: c.var.now,
     ...extra,
   };
@@ -138,22 +133,16 @@ export const clientKeyRoutes = new Hono<AppEnv>()
   })
   .post(
     "/",
-    zValidator("form", addKeyForm, async (result, c) => {
-      if (result.success) return;
-      // The hook's context is typed with the default Env; at run time it is this app's context.
-      const ctx = c as unknown as Context<AppEnv>;
-      const owner = await loadOwner(ctx);
-      const body = await ctx.req.parseBody();
+    validForm(addKeyForm, async (c, _sent, errors) => {
+      const owner = await loadOwner(c);
+      const body = await c.req.parseBody();
       const form: KeyFormState = { values: {}, errors: {} };
       for (const field of KEY_FORM_FIELDS) {
         const value = body[field];
         if (typeof value === "string") form.values[field] = value;
+        if (errors[field]) form.errors[field] = errors[field];
       }
-      for (const issue of result.error.issues) {
-        const field = KEY_FORM_FIELDS.find((f) => f === issue.path[0]);
-        if (field && !form.errors[field]) form.errors[field] = issue.message;
-      }
-      return respond(ctx, await sectionProps(ctx, owner, { form }), owner, 422);
+      return respond(c, await sectionProps(c, owner, { form }), owner, 422);
     }),
     async (c) => {
       const owner = await loadOwner(c);

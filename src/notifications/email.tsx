@@ -1,4 +1,4 @@
-import { ExpiryNoticeEmail } from "../../views/emails/expiry-notice";
+import { type ExpiryEmail, ExpiryNoticeEmail } from "../../views/emails/expiry-notice";
 import type { Bindings } from "../env";
 import { formatInstant } from "../lib/time";
 import { TEMPLATE_TITLES } from "./cadence";
@@ -24,18 +24,6 @@ export type ExpiryNotice = Pick<
   NotificationRow,
   "template" | "registrationId" | "registrationName" | "clientId" | "key" | "expirationDate" | "expiresAt"
 > & { siteSlug: string; siteName: string; siteTimeZone: string };
-
-export interface ExpiryEmail {
-  subject: string;
-  title: string;
-  summary: string;
-  facts: [string, string][];
-  consequence: string;
-  action: string;
-  linkLabel: string;
-  renewUrl: string;
-  footer: string;
-}
 
 /** Names are user-entered: inside an email header or a line of text they never carry control characters. */
 const oneLine = (value: string) => value.replace(/\p{Cc}+/gu, " ").trim();

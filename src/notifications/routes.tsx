@@ -1,4 +1,3 @@
-import { zValidator } from "@hono/zod-validator";
 import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import {
@@ -11,6 +10,7 @@ import { siteCrumbs } from "../../views/shell/pages";
 import { createDb } from "../db/client";
 import { appRegistrations, type NotificationTemplate } from "../db/schema";
 import type { AppEnv } from "../env";
+import { pickFields, validated } from "../lib/forms";
 import { wantsFragment } from "../lib/htmx";
 import {
   isSiteRegistration,
@@ -76,18 +76,9 @@ async function render(
  */
 export const notificationLogRoutes = new Hono<AppEnv>().get(
   "/",
-  zValidator("query", notificationLogQuerySchema, (result, c) => {
-    // The hook's context is typed with the default Env; at run time it is this app's context.
-    const ctx = c as unknown as Context<AppEnv>;
-    if (!result.success) {
-      const errors: LogFilterErrors = {};
-      for (const issue of result.error.issues) {
-        const field = issue.path[0] as (typeof FIELDS)[number] | undefined;
-        if (field && FIELDS.includes(field) && !errors[field]) errors[field] = issue.message;
-      }
-      return render(ctx, rawValues(ctx), errors, null);
-    }
-  }),
+  validated("query", notificationLogQuerySchema, (c, _sent, errors) =>
+    render(c, rawValues(c), pickFields(errors, FIELDS), null),
+  ),
   async (c) => {
     const { site } = c.var.siteContext;
     const query = c.req.valid("query");

@@ -1,12 +1,12 @@
-import { zValidator } from "@hono/zod-validator";
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
+import { Notice } from "../../views/components/form";
 import type { Crumb } from "../../views/layout";
-import { Notice } from "../../views/registrations/format";
 import { type GridModel, GridQueryError, RegistrationGrid } from "../../views/registrations/grid";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { validated, validForm } from "../lib/forms";
 import { wantsFragment } from "../lib/htmx";
 import {
   deleteGridView,
@@ -30,7 +30,6 @@ import {
   saveViewForm,
   serializeGridQuery,
 } from "./grid-query";
-import { appContext } from "./http";
 
 /** How one grid (per Site, or all Sites) is placed: its source of rows, its path and its page chrome. */
 export interface GridPlacement {
@@ -101,7 +100,7 @@ async function respondWithGrid(
     <section class="catalog registrations">
       <h1>{placement.heading}</h1>
       <p class="muted">{placement.intro}</p>
-      <Notice message={NOTICES[c.req.query("notice") ?? ""]} />
+      <Notice text={NOTICES[c.req.query("notice") ?? ""]} />
       <RegistrationGrid model={model} />
     </section>,
     { title: placement.title, breadcrumbs: placement.breadcrumbs },
@@ -144,20 +143,16 @@ export function gridRoutes(scope: GridScope, place: (c: Context<AppEnv>) => Grid
   return new Hono<AppEnv>()
     .get(
       "/",
-      zValidator("query", gridQuerySchema(scope), (result, hookContext) => {
-        const c = appContext(hookContext);
-        if (!result.success) return refuse(c, place(c), gridQueryProblems(result.error));
-      }),
+      validated("query", gridQuerySchema(scope), (c, _sent, _errors, error) =>
+        refuse(c, place(c), gridQueryProblems(error)),
+      ),
       (c) => respondWithGrid(c, scope, place(c), c.req.valid("query")),
     )
     .post(
       "/settings",
-      zValidator("form", gridSettingsForm(scope), (result, hookContext) => {
-        const c = appContext(hookContext);
-        if (!result.success) {
-          return refuse(c, place(c), gridQueryProblems(result.error), { lead: "These settings cannot be saved:" });
-        }
-      }),
+      validForm(gridSettingsForm(scope), (c, _sent, _errors, error) =>
+        refuse(c, place(c), gridQueryProblems(error), { lead: "These settings cannot be saved:" }),
+      ),
       async (c) => {
         const placement = place(c);
         const form = c.req.valid("form");
@@ -174,12 +169,9 @@ export function gridRoutes(scope: GridScope, place: (c: Context<AppEnv>) => Grid
     )
     .post(
       "/views",
-      zValidator("form", saveViewForm, (result, hookContext) => {
-        const c = appContext(hookContext);
-        if (!result.success) {
-          return refuse(c, place(c), gridQueryProblems(result.error), { lead: "This view cannot be saved:" });
-        }
-      }),
+      validForm(saveViewForm, (c, _sent, _errors, error) =>
+        refuse(c, place(c), gridQueryProblems(error), { lead: "This view cannot be saved:" }),
+      ),
       async (c) => {
         const placement = place(c);
         const form = c.req.valid("form");
@@ -199,10 +191,12 @@ export function gridRoutes(scope: GridScope, place: (c: Context<AppEnv>) => Grid
     )
     .post(
       "/views/:viewId{[0-9]+}/delete",
-      zValidator("param", viewIdParam, (result) => {
-        if (!result.success) throw new HTTPException(404, { message: "No such view." });
+      validated("param", viewIdParam, () => {
+        throw new HTTPException(404, { message: "No such view." });
       }),
-      zValidator("form", returnToForm),
+      validForm(returnToForm, () => {
+        throw new HTTPException(400, { message: "The page to return to is too long." });
+      }),
       async (c) => {
         const placement = place(c);
         const user = signedInUser(c).user;

@@ -1,4 +1,3 @@
-import { zValidator } from "@hono/zod-validator";
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
@@ -11,14 +10,15 @@ import { SecretOncePage } from "../../views/registrations/secret";
 import { siteCrumbs } from "../../views/shell/pages";
 import { loadRegistrationAuditTrail } from "../audit/admin-audit";
 import { loadRegistrationHealth } from "../audit/health";
+import { actorOf, csrfOf } from "../auth/guards";
 import { listClientKeys } from "../client-keys/repository";
 import { createDb } from "../db/client";
 import type { AppRegistration, Site } from "../db/schema";
 import type { AppEnv } from "../env";
+import { type FieldErrors, validated, validForm } from "../lib/forms";
 import { isHtmx, wantsFragment } from "../lib/htmx";
 import { addCalendarDays, calendarDateInZone, calendarDaysBetween } from "../lib/time";
 import { gridRoutes } from "./grid-routes";
-import { appContext } from "./http";
 import {
   createRegistration,
   deleteRegistration,
@@ -33,9 +33,8 @@ import {
   checkExpirationDate,
   DEFAULT_LIFETIME_MINUTES,
   DEFAULT_SCOPES,
-  type FieldErrors,
-  fieldErrorsFrom,
   formValuesFromRaw,
+  type RegistrationFormErrors,
   type RegistrationFormInput,
   type RegistrationFormValues,
   registrationEditForm,
@@ -50,23 +49,12 @@ function catalogCrumbs(site: Site, leaf?: Crumb): Crumb[] {
   return leaf ? [...crumbs, leaf] : crumbs;
 }
 
-function session(c: Context<AppEnv>) {
-  const s = c.var.session;
-  if (!s) throw new HTTPException(401);
-  return s;
-}
-
-const actorOf = (c: Context<AppEnv>) => {
-  const { user } = session(c);
-  return { id: user.id, email: user.email };
-};
-
 const NOT_FOUND = "There is no such App registration in this Site.";
 
 /** A registration id in the path: digits, within range. Anything else (or another Site's id) is a 404 (§10). */
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
-const validId = zValidator("param", idParam, (result) => {
-  if (!result.success) throw new HTTPException(404, { message: NOT_FOUND });
+const validId = validated("param", idParam, () => {
+  throw new HTTPException(404, { message: NOT_FOUND });
 });
 
 async function loadOwned(c: Context<AppEnv>, id: number): Promise<AppRegistration> {
@@ -106,13 +94,13 @@ function valuesOfRow(reg: AppRegistration): RegistrationFormValues {
 
 /** Every problem of a refused form: format and range (zod) plus the Site-and-clock rule for the date. */
 function allErrors(
-  error: z.core.$ZodError,
+  fieldErrors: FieldErrors,
   raw: Record<string, unknown>,
   site: Site,
   now: number,
   unchangedDate?: string,
-): FieldErrors {
-  const errors = fieldErrorsFrom(error);
+): RegistrationFormErrors {
+  const errors: RegistrationFormErrors = { ...fieldErrors };
   if (!errors.expirationDate && typeof raw.expirationDate === "string") {
     const dateError = checkExpirationDate(raw.expirationDate.trim(), expirationRules(site, now, unchangedDate));
     if (dateError) errors.expirationDate = dateError;
@@ -120,7 +108,12 @@ function allErrors(
   return errors;
 }
 
-function renderCreateForm(c: Context<AppEnv>, values: RegistrationFormValues, errors: FieldErrors, status: 200 | 422) {
+function renderCreateForm(
+  c: Context<AppEnv>,
+  values: RegistrationFormValues,
+  errors: RegistrationFormErrors,
+  status: 200 | 422,
+) {
   const { site } = c.var.siteContext;
   c.status(status);
   return c.render(
@@ -133,7 +126,7 @@ function renderCreateForm(c: Context<AppEnv>, values: RegistrationFormValues, er
         mode="create"
         action={`${catalogPath(site)}/new`}
         cancelHref={catalogPath(site)}
-        csrfToken={session(c).csrfToken}
+        csrfToken={csrfOf(c)}
         values={values}
         errors={errors}
         timeZone={site.timeZone}
@@ -148,7 +141,7 @@ function renderEditForm(
   c: Context<AppEnv>,
   registration: AppRegistration,
   values: RegistrationFormValues,
-  errors: FieldErrors,
+  errors: RegistrationFormErrors,
   version: string,
   status: 200 | 409 | 422,
 ) {
@@ -166,7 +159,7 @@ function renderEditForm(
         mode="edit"
         action={`${page}/edit`}
         cancelHref={page}
-        csrfToken={session(c).csrfToken}
+        csrfToken={csrfOf(c)}
         values={values}
         errors={errors}
         version={version}
@@ -228,13 +221,10 @@ export const registrationRoutes = new Hono<AppEnv>()
   )
   .post(
     "/new",
-    zValidator("form", registrationForm, (result, hookContext) => {
-      const c = appContext(hookContext);
-      if (!result.success) {
-        const { site } = c.var.siteContext;
-        const errors = allErrors(result.error, result.data, site, c.var.now);
-        return renderCreateForm(c, formValuesFromRaw(result.data), errors, 422);
-      }
+    validForm(registrationForm, (c, sent, fieldErrors) => {
+      const { site } = c.var.siteContext;
+      const errors = allErrors(fieldErrors, sent, site, c.var.now);
+      return renderCreateForm(c, formValuesFromRaw(sent), errors, 422);
     }),
     async (c) => {
       const { site } = c.var.siteContext;
@@ -271,7 +261,7 @@ export const registrationRoutes = new Hono<AppEnv>()
         site={site}
         registration={registration}
         base={catalogPath(site)}
-        csrfToken={session(c).csrfToken}
+        csrfToken={csrfOf(c)}
         now={c.var.now}
         audit={audit}
         health={health ? <RegistrationHealth health={health} site={site} /> : undefined}
@@ -280,7 +270,7 @@ export const registrationRoutes = new Hono<AppEnv>()
             site={site}
             registration={registration}
             keys={keys}
-            csrfToken={session(c).csrfToken}
+            csrfToken={csrfOf(c)}
             now={c.var.now}
           />
         }
@@ -296,16 +286,13 @@ export const registrationRoutes = new Hono<AppEnv>()
   .post(
     "/:id{[0-9]+}/edit",
     validId,
-    zValidator("form", registrationEditForm, async (result, hookContext) => {
-      const c = appContext(hookContext);
-      if (!result.success) {
-        const { site } = c.var.siteContext;
-        const registration = await loadOwned(c, Number(c.req.param("id")));
-        const errors = allErrors(result.error, result.data, site, c.var.now, registration.expirationDate);
-        const sent = typeof result.data.version === "string" ? result.data.version : "";
-        const version = /^[0-9a-f]{16}$/.test(sent) ? sent : await registrationVersion(registration);
-        return renderEditForm(c, registration, formValuesFromRaw(result.data), errors, version, 422);
-      }
+    validForm(registrationEditForm, async (c, sent, fieldErrors) => {
+      const { site } = c.var.siteContext;
+      const registration = await loadOwned(c, Number(c.req.param("id")));
+      const errors = allErrors(fieldErrors, sent, site, c.var.now, registration.expirationDate);
+      const sentVersion = typeof sent.version === "string" ? sent.version : "";
+      const version = /^[0-9a-f]{16}$/.test(sentVersion) ? sentVersion : await registrationVersion(registration);
+      return renderEditForm(c, registration, formValuesFromRaw(sent), errors, version, 422);
     }),
     async (c) => {
       const { site } = c.var.siteContext;
@@ -342,8 +329,8 @@ export const registrationRoutes = new Hono<AppEnv>()
   .post(
     "/:id{[0-9]+}/enabled",
     validId,
-    zValidator("form", enabledForm, (result) => {
-      if (!result.success) throw new HTTPException(400, { message: "Send enabled=true or enabled=false." });
+    validForm(enabledForm, () => {
+      throw new HTTPException(400, { message: "Send enabled=true or enabled=false." });
     }),
     async (c) => {
       const { site } = c.var.siteContext;
@@ -364,7 +351,7 @@ export const registrationRoutes = new Hono<AppEnv>()
             site={site}
             registration={result.registration}
             base={catalogPath(site)}
-            csrfToken={session(c).csrfToken}
+            csrfToken={csrfOf(c)}
             now={c.var.now}
           />
           <AuditTrail entries={audit} timeZone={site.timeZone} oob />
@@ -381,7 +368,7 @@ export const registrationRoutes = new Hono<AppEnv>()
         registration={registration}
         action={`${page}/delete`}
         cancelHref={page}
-        csrfToken={session(c).csrfToken}
+        csrfToken={csrfOf(c)}
       />,
       {
         title: `Delete ${registration.name} · ${site.name}`,

@@ -11,7 +11,7 @@ import { type AppRegistration, adminAuditEvents, appRegistrations, type Site } f
 import { sha256Hex } from "../lib/crypto";
 import { calendarDateInZone, startOfDayInZone } from "../lib/time";
 import { insertRegistrationWithSecret } from "./repository";
-import { checkExpirationDate, type FieldErrors, type RegistrationFormInput } from "./validation";
+import { checkExpirationDate, type RegistrationFormErrors, type RegistrationFormInput } from "./validation";
 
 export const AUDIT_TARGET = "app_registration";
 
@@ -111,7 +111,7 @@ function auditRegistrationChange(
 
 export type CreateResult =
   | { ok: true; registration: AppRegistration; clientSecret: string }
-  | { ok: false; errors: FieldErrors };
+  | { ok: false; errors: RegistrationFormErrors };
 
 /**
  * §4 create: the registration, its first secret and the audit event in one D1 batch. The plaintext secret is only
@@ -164,7 +164,7 @@ export async function createRegistration(
 
 export type UpdateResult =
   | { kind: "not_found" }
-  | { kind: "invalid"; errors: FieldErrors }
+  | { kind: "invalid"; errors: RegistrationFormErrors }
   | { kind: "conflict"; current: AppRegistration }
   | { kind: "unchanged"; registration: AppRegistration }
   | { kind: "updated"; registration: AppRegistration; changes: AuditChanges };

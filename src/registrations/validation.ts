@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { FieldErrors } from "../lib/forms";
 import { displayText } from "../lib/text";
 import { calendarDaysBetween, parseCalendarDate } from "../lib/time";
 
@@ -78,7 +79,8 @@ export interface RegistrationFormValues {
   lifetimeMinutes: string;
 }
 
-export type FieldErrors = Partial<Record<keyof RegistrationFormValues | "form", string>>;
+/** Errors of the registration form by field; `form` is the form's own (a conflict), shown in its summary. */
+export type RegistrationFormErrors = FieldErrors<keyof RegistrationFormValues | "form">;
 
 const text = (v: unknown) => (typeof v === "string" ? v : Array.isArray(v) ? String(v[0] ?? "") : "");
 
@@ -93,16 +95,6 @@ export function formValuesFromRaw(raw: Record<string, unknown>): RegistrationFor
     scopes: scopes.filter((s): s is string => typeof s === "string"),
     lifetimeMinutes: text(raw.lifetimeMinutes).slice(0, 16),
   };
-}
-
-/** The first message per field of a failed parse. */
-export function fieldErrorsFrom(error: z.core.$ZodError): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const issue of error.issues) {
-    const field = String(issue.path[0] ?? "form") as keyof FieldErrors;
-    errors[field] ??= issue.message;
-  }
-  return errors;
 }
 
 export interface ExpirationRules {

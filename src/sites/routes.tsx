@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { Errors, Values } from "../../views/admin/form";
 import {
   type ActionErrorProps,
   NewSitePage,
@@ -10,12 +9,14 @@ import {
   sitesCrumbs,
   siteValues,
 } from "../../views/admin/sites";
+import type { Errors, Values } from "../../views/components/form";
+import { actorOf, csrfOf } from "../auth/guards";
 import { createDb, type Db } from "../db/client";
 import type { AppEnv } from "../env";
+import { type AdminContext, typedValues, validForm } from "../lib/forms";
 import { isHtmx } from "../lib/htmx";
-import { actorOf, csrfOf, validToggle } from "./admin-request";
+import { validToggle } from "./admin-request";
 import { listAuditTrail } from "./audit";
-import { type AdminContext, validForm } from "./forms";
 import {
   createSite,
   findSiteBySlug,
@@ -25,7 +26,7 @@ import {
   setRestApiEnabled,
   updateSite,
 } from "./site-service";
-import { DEFAULT_MAX_REGISTRATION_DAYS, newSiteForm, siteSettingsForm, typedValues } from "./validation";
+import { DEFAULT_MAX_REGISTRATION_DAYS, newSiteForm, siteSettingsForm } from "./validation";
 
 type Ctx = AdminContext;
 

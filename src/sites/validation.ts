@@ -134,25 +134,3 @@ export const toggleForm = z.object({
     .transform((v) => v ?? "page")
     .catch("page"),
 });
-
-/** Field → first message, for re-rendering a form with each error next to its field. */
-export function fieldErrors(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }) {
-  const out: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = String(issue.path[0] ?? "_form");
-    out[key] ??= issue.message;
-  }
-  return out;
-}
-
-/** The raw form as typed (first value of each field), to put back into a re-rendered form. */
-export function typedValues(data: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (data && typeof data === "object") {
-    for (const [key, value] of Object.entries(data)) {
-      const first = Array.isArray(value) ? value[0] : value;
-      if (typeof first === "string") out[key] = first;
-    }
-  }
-  return out;
-}

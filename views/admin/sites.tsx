@@ -3,7 +3,6 @@ import type { AuditRow } from "../../src/sites/audit";
 import type { SiteMember, SiteSummary } from "../../src/sites/site-service";
 import { timeZoneOptions } from "../../src/sites/time-zones";
 import { DEFAULT_MAX_REGISTRATION_DAYS, MAX_REGISTRATION_DAYS_LIMIT } from "../../src/sites/validation";
-import { AuditTrail } from "./audit-trail";
 import {
   ActionError,
   type ActionErrorProps,
@@ -15,7 +14,8 @@ import {
   TextField,
   ToggleForm,
   type Values,
-} from "./form";
+} from "../components/form";
+import { AuditTrail } from "./audit-trail";
 import { ROLE_LABELS, yesNo } from "./labels";
 
 export const sitesCrumbs = (leaf?: string) =>

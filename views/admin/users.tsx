@@ -4,7 +4,6 @@ import type { AuditRow } from "../../src/sites/audit";
 import type { UserMembership, UserSummary, UserWithMemberships } from "../../src/sites/user-service";
 import { MIN_PASSWORD_LENGTH } from "../../src/sites/validation";
 import { CHANGE_PASSWORD_PATH } from "../auth/change-password";
-import { AuditTrail } from "./audit-trail";
 import {
   ActionError,
   type ActionErrorProps,
@@ -18,7 +17,8 @@ import {
   TextField,
   ToggleForm,
   type Values,
-} from "./form";
+} from "../components/form";
+import { AuditTrail } from "./audit-trail";
 import { ROLE_LABELS, yesNo } from "./labels";
 
 export const usersCrumbs = (leaf?: string) =>

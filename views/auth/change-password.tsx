@@ -1,4 +1,4 @@
-import { type Errors, NewPasswordFields, Notice, PostForm, TextField } from "../admin/form";
+import { type Errors, NewPasswordFields, Notice, PostForm, TextField } from "../components/form";
 
 export const CHANGE_PASSWORD_PATH = "/account/password";
 

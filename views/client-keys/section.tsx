@@ -2,7 +2,7 @@ import type { ClientKeySummary } from "../../src/client-keys/repository";
 import type { Site } from "../../src/db/schema";
 import { KEY_ALGORITHMS } from "../../src/db/schema";
 import { formatInstant } from "../../src/lib/time";
-import { CsrfField } from "../admin/form";
+import { CsrfField } from "../components/form";
 
 /** The element id the section's htmx requests replace (the same on the registration page and the keys page). */
 export const CLIENT_KEYS_SECTION_ID = "client-keys";

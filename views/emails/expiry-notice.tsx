@@ -1,9 +1,20 @@
-import type { ExpiryEmail } from "../../src/notifications/email";
-
 const BOX = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2933;max-width:40rem";
 const LABEL = "color:#616e7c;padding:0.2rem 1.25rem 0.2rem 0;vertical-align:top;white-space:nowrap";
 const BUTTON =
   "display:inline-block;background:#1d4e89;color:#ffffff;padding:0.55rem 1.1rem;border-radius:4px;text-decoration:none";
+
+/** What an expiration notice says, composed by `composeExpiryEmail` (src/notifications/email.tsx). */
+export interface ExpiryEmail {
+  subject: string;
+  title: string;
+  summary: string;
+  facts: [string, string][];
+  consequence: string;
+  action: string;
+  linkLabel: string;
+  renewUrl: string;
+  footer: string;
+}
 
 /** The HTML body of an expiration notice (§5). Every value is escaped by hono/jsx; no secret is ever part of it. */
 export function ExpiryNoticeEmail({ email }: { email: ExpiryEmail }) {

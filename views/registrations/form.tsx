@@ -1,13 +1,13 @@
 import {
   DESCRIPTION_MAX,
-  type FieldErrors,
   LIFETIME_MAX_MINUTES,
   LIFETIME_MIN_MINUTES,
   NAME_MAX,
   REGISTRATION_SCOPES,
+  type RegistrationFormErrors,
   type RegistrationFormValues,
 } from "../../src/registrations/validation";
-import { CsrfField } from "../admin/form";
+import { CsrfField } from "../components/form";
 
 export interface RegistrationFormProps {
   mode: "create" | "edit";
@@ -15,7 +15,7 @@ export interface RegistrationFormProps {
   cancelHref: string;
   csrfToken: string;
   values: RegistrationFormValues;
-  errors: FieldErrors;
+  errors: RegistrationFormErrors;
   /** Edit: the version of the values the form was opened with. */
   version?: string;
   timeZone: string;

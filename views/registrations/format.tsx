@@ -34,13 +34,3 @@ export function formatLifetime(seconds: number): string {
 export function gridNavigation(href: string, target = "#registrations-grid") {
   return { "hx-get": href, "hx-target": target, "hx-swap": "outerHTML", "hx-push-url": "true" };
 }
-
-/** A short notice after a redirect (`?notice=`): a fixed message, never text taken from the URL. */
-export function Notice({ message }: { message: string | undefined }) {
-  if (!message) return null;
-  return (
-    <p class="notice" role="status">
-      {message}
-    </p>
-  );
-}

@@ -14,7 +14,7 @@ import {
   serializeGridQuery,
 } from "../../src/registrations/grid-query";
 import { expiresLabel, isExpired } from "../../src/registrations/lifecycle";
-import { CsrfField } from "../admin/form";
+import { CsrfField } from "../components/form";
 import { FilterProblems } from "../components/paged-results";
 import { gridNavigation, When } from "./format";
 

@@ -2,8 +2,8 @@ import type { Child } from "hono/jsx";
 import type { AuditTrailEntry, AuditValue } from "../../src/audit/admin-audit";
 import type { AppRegistration, Site } from "../../src/db/schema";
 import { expiresLabel, registrationState } from "../../src/registrations/lifecycle";
-import { CsrfField } from "../admin/form";
-import { formatLifetime, Notice, StateBadge, When } from "./format";
+import { CsrfField, Notice } from "../components/form";
+import { formatLifetime, StateBadge, When } from "./format";
 
 export const STATUS_ID = "registration-status";
 export const AUDIT_ID = "audit-trail";
@@ -155,7 +155,7 @@ export function RegistrationPage(
   return (
     <article class="catalog registration">
       <h1>{reg.name}</h1>
-      <Notice message={props.notice} />
+      <Notice text={props.notice} />
       <StatusSection {...props} />
       <section class="card" aria-labelledby="details-heading">
         <h2 id="details-heading">Details</h2>
