@@ -1,25 +1,41 @@
 import { and, Column, desc, eq, is, SQL, sql } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { adminAuditEvents } from "../db/schema";
+
+/**
+ * The admin audit trail (§4): who changed what, when, for Sites, users, registrations and their keys. One vocabulary
+ * of actions (a verb each) and of field keys (the code's own camelCase names), one writer and one reader.
+ */
+export const AUDIT_ACTIONS = [
+  "create",
+  "update",
+  "delete",
+  "enable",
+  "disable",
+  "grant_global_admin",
+  "revoke_global_admin",
+  "add_membership",
+  "change_role",
+  "remove_membership",
+  "change_password",
+  "reset_password",
+  "add_key",
+  "remove_key",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type AuditTargetType = "site" | "user" | "app_registration" | "client_key";
 
 /** `{ field: [before, after] }`; `null` stands for "did not exist" (created or deleted). Never holds a secret. */
 export type AuditChanges = Record<string, [AuditValue, AuditValue]>;
 export type AuditValue = string | number | boolean | null | string[];
 
+/** Who made a change: the signed-in user (`actorOf` in src/auth/guards.ts). */
 export interface AuditActor {
   id: number;
   email: string;
-}
-
-export interface AdminAuditInput {
-  siteId: number | null;
-  targetType: string;
-  targetLabel: string;
-  action: string;
-  changes: AuditChanges;
-  actor: AuditActor;
 }
 
 const sameValue = (a: AuditValue, b: AuditValue) => JSON.stringify(a) === JSON.stringify(b);
@@ -41,53 +57,53 @@ export function diffChanges(
 /** A value taken from the row being changed (a column or an SQL expression) rather than a constant. */
 type FromRow<T> = SQLiteColumn | SQL<T>;
 
-export interface ConditionalAuditInput {
-  siteId: number | null;
-  registrationId: FromRow<number> | number | null;
-  targetType: string;
+export interface AuditEntry {
+  /** The Site the change is about (a Site's own changes, a membership, a registration); null for account-wide ones. */
+  siteId: FromRow<number> | number | null;
+  registrationId?: FromRow<number> | number | null;
+  targetType: AuditTargetType;
+  /** What the change is about, as text that outlives it: a slug, an email, a registration's name, a key's kid. */
   targetLabel: FromRow<string> | string;
-  action: string;
+  action: AuditAction;
   changes: FromRow<string> | AuditChanges;
   actor: AuditActor;
 }
 
-/**
- * The columns of one audit row as a SELECT list (in table order), for `INSERT … SELECT` statements that write the
- * row only when the change they record happens: the caller adds `FROM <the changed table> WHERE <the change's own
- * condition>` and runs it in the same D1 batch as the change, before it. Values may come from the row itself.
- */
-export function auditEventSelection(input: ConditionalAuditInput, now: number) {
-  // A column or expression is embedded as SQL, anything else bound as a parameter.
-  const value = <T>(v: FromRow<T> | T | null, name: string) =>
-    v === null ? sql<null>`null`.as(name) : sql<T>`${v}`.as(name);
-  const changes = is(input.changes, SQL) || is(input.changes, Column) ? input.changes : JSON.stringify(input.changes);
-  return {
-    id: sql<null>`null`.as("id"),
-    siteId: value(input.siteId, "site_id"),
-    registrationId: value(input.registrationId, "registration_id"),
-    targetType: value(input.targetType, "target_type"),
-    targetLabel: value(input.targetLabel, "target_label"),
-    action: value(input.action, "action"),
-    changes: value(changes, "changes"),
-    actorUserId: value(input.actor.id, "actor_user_id"),
-    actorEmail: value(input.actor.email, "actor_email"),
-    at: value(now, "at"),
-  };
-}
+/** When an audit row is written: only if the change it records happens, decided inside the same D1 batch. */
+export type AuditCondition =
+  /** Placed right after the change: written when that statement changed a row (`changes() > 0`). */
+  | "afterChange"
+  /** Placed right before the change: one row per row of `from` that `where` selects, the rows the change acts on. */
+  | { from: SQLiteTable; where: SQL | undefined };
 
-/** An unconditional audit insert (for changes that cannot fail once the batch runs). */
-export function adminAuditStatement(db: Db, input: AdminAuditInput & { registrationId: number | null }, now: number) {
-  return db.insert(adminAuditEvents).values({
-    siteId: input.siteId,
-    registrationId: input.registrationId,
-    targetType: input.targetType,
-    targetLabel: input.targetLabel,
-    action: input.action,
-    changes: JSON.stringify(input.changes),
-    actorUserId: input.actor.id,
-    actorEmail: input.actor.email,
-    at: now,
-  });
+/** A column or an SQL expression: embedded as SQL; anything else is bound as a parameter. */
+const isSql = (v: unknown): v is SQL | SQLiteColumn => is(v, SQL) || is(v, Column);
+
+/** The one writer: an `INSERT … SELECT` of one audit row that exists only if its change happened. */
+export function auditStatement(db: Db, entry: AuditEntry, now: number, when: AuditCondition = "afterChange") {
+  const value = (v: unknown) => (v === null || v === undefined ? sql`null` : sql`${v}`);
+  const changes = isSql(entry.changes) ? entry.changes : JSON.stringify(entry.changes);
+  // Every column of admin_audit_events, in table order.
+  const values = sql.join(
+    [
+      sql`null`,
+      value(entry.siteId),
+      value(entry.registrationId ?? null),
+      value(entry.targetType),
+      value(entry.targetLabel),
+      value(entry.action),
+      value(changes),
+      value(entry.actor.id),
+      value(entry.actor.email),
+      value(now),
+    ],
+    sql`, `,
+  );
+  const select =
+    when === "afterChange"
+      ? sql`select ${values} where changes() > 0`
+      : sql`select ${values} from ${when.from} where ${when.where ?? sql`1`}`;
+  return db.insert(adminAuditEvents).select(select);
 }
 
 const auditValue: z.ZodType<AuditValue> = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]);
@@ -103,35 +119,69 @@ export function parseAuditChanges(json: string): AuditChanges {
   }
 }
 
-export interface AuditTrailEntry {
+export interface AuditRow {
   id: number;
   action: string;
   targetLabel: string;
   changes: AuditChanges;
   actorEmail: string;
   at: number;
+  siteId: number | null;
 }
 
-/** The newest audit events about one registration of one Site (the Site id is always part of the filter). */
-export async function loadRegistrationAuditTrail(
-  db: Db,
-  siteId: number,
-  registrationId: number,
-  limit = 100,
-): Promise<AuditTrailEntry[]> {
+/** Whose trail to read: a Site's own changes, a user's (by email, which outlives the account), or a registration's. */
+export type AuditSubject =
+  | { type: "site"; siteId: number }
+  | { type: "user"; email: string }
+  | { type: "registration"; siteId: number; registrationId: number };
+
+function subjectFilter(subject: AuditSubject) {
+  switch (subject.type) {
+    case "site":
+      return and(eq(adminAuditEvents.siteId, subject.siteId), eq(adminAuditEvents.targetType, "site"));
+    case "user":
+      return and(eq(adminAuditEvents.targetType, "user"), eq(adminAuditEvents.targetLabel, subject.email));
+    case "registration":
+      // The Site id is always part of the filter: no other Site's rows, whatever the id.
+      return and(
+        eq(adminAuditEvents.registrationId, subject.registrationId),
+        eq(adminAuditEvents.siteId, subject.siteId),
+      );
+  }
+}
+
+/** The one reader: the newest audit rows about one subject, newest first. */
+export async function listAuditTrail(db: Db, subject: AuditSubject, limit = 100): Promise<AuditRow[]> {
   const rows = await db
-    .select({
-      id: adminAuditEvents.id,
-      action: adminAuditEvents.action,
-      targetLabel: adminAuditEvents.targetLabel,
-      changes: adminAuditEvents.changes,
-      actorEmail: adminAuditEvents.actorEmail,
-      at: adminAuditEvents.at,
-    })
+    .select()
     .from(adminAuditEvents)
-    .where(and(eq(adminAuditEvents.registrationId, registrationId), eq(adminAuditEvents.siteId, siteId)))
+    .where(subjectFilter(subject))
     .orderBy(desc(adminAuditEvents.at), desc(adminAuditEvents.id))
     .limit(limit)
     .all();
-  return rows.map((r) => ({ ...r, changes: parseAuditChanges(r.changes) }));
+  return rows.map((row) => ({
+    id: row.id,
+    action: row.action,
+    targetLabel: row.targetLabel,
+    changes: parseAuditChanges(row.changes),
+    actorEmail: row.actorEmail,
+    at: row.at,
+    siteId: row.siteId,
+  }));
+}
+
+/** The email of the user whose deletion this audit row records, or undefined when the row records no such thing. */
+export async function deletedUserEmail(db: Db, auditId: number): Promise<string | undefined> {
+  const row = await db
+    .select({ email: adminAuditEvents.targetLabel })
+    .from(adminAuditEvents)
+    .where(
+      and(
+        eq(adminAuditEvents.id, auditId),
+        eq(adminAuditEvents.targetType, "user"),
+        eq(adminAuditEvents.action, "delete"),
+      ),
+    )
+    .get();
+  return row?.email;
 }

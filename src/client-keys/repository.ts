@@ -1,12 +1,12 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { type AuditActor, auditEventSelection, type ConditionalAuditInput } from "../audit/admin-audit";
+import { type AuditActor, type AuditEntry, type AuditTargetType, auditStatement } from "../audit/admin-audit";
 import type { Db } from "../db/client";
-import { adminAuditEvents, appRegistrations, clientKeys } from "../db/schema";
+import { appRegistrations, clientKeys } from "../db/schema";
 import type { ClientKeyAlgorithm, ParsedClientKey } from "./parse";
 
 /** Enough for a rotation overlap plus a few parallel clients; more is a sign of keys never being cleaned up. */
 export const MAX_KEYS_PER_REGISTRATION = 10;
-export const AUDIT_TARGET_TYPE = "client_key";
+export const AUDIT_TARGET_TYPE = "client_key" satisfies AuditTargetType;
 
 /** A key as the admin pages show it: never more key material than kid, algorithm and fingerprint. */
 export interface ClientKeySummary {
@@ -132,7 +132,7 @@ export async function addClientKey(db: Db, input: NewClientKey, now: number): Pr
     registrationId: clientKeys.registrationId,
     targetType: AUDIT_TARGET_TYPE,
     targetLabel: key.kid,
-    action: "add",
+    action: "add_key",
     actor: input.actor,
     changes: {
       kid: [null, key.kid],
@@ -140,21 +140,17 @@ export async function addClientKey(db: Db, input: NewClientKey, now: number): Pr
       fingerprint: [null, key.fingerprint],
       expires: [null, input.expiryDate],
     },
-  } satisfies ConditionalAuditInput;
+  } satisfies AuditEntry;
   // Written only when this batch's insert happened: the row it describes must exist with this upload's values.
-  const insertAudit = db.insert(adminAuditEvents).select(
-    db
-      .select(auditEventSelection(audit, now))
-      .from(clientKeys)
-      .where(
-        and(
-          eq(clientKeys.registrationId, input.registrationId),
-          eq(clientKeys.kid, key.kid),
-          eq(clientKeys.fingerprint, key.fingerprint),
-          eq(clientKeys.createdAt, now),
-        ),
-      ),
-  );
+  const insertAudit = auditStatement(db, audit, now, {
+    from: clientKeys,
+    where: and(
+      eq(clientKeys.registrationId, input.registrationId),
+      eq(clientKeys.kid, key.kid),
+      eq(clientKeys.fingerprint, key.fingerprint),
+      eq(clientKeys.createdAt, now),
+    ),
+  });
   const [inserted] = await db.batch([insertKey, insertAudit]);
   const row = inserted[0];
   if (row) return { ok: true, key: row };
@@ -192,16 +188,16 @@ export async function removeClientKey(
     registrationId: clientKeys.registrationId,
     targetType: AUDIT_TARGET_TYPE,
     targetLabel: existing.kid,
-    action: "remove",
+    action: "remove_key",
     actor: input.actor,
     changes: {
       kid: [existing.kid, null],
       alg: [existing.alg, null],
       fingerprint: [existing.fingerprint, null],
     },
-  } satisfies ConditionalAuditInput;
+  } satisfies AuditEntry;
   const [, deleted] = await db.batch([
-    db.insert(adminAuditEvents).select(db.select(auditEventSelection(audit, now)).from(clientKeys).where(ownedKey)),
+    auditStatement(db, audit, now, { from: clientKeys, where: ownedKey }),
     db.delete(clientKeys).where(ownedKey).returning({ id: clientKeys.id }),
   ]);
   return deleted.length > 0;

@@ -5,10 +5,15 @@ import { RegistrationHealth } from "../../views/audit/health";
 import { ClientKeysSection } from "../../views/client-keys/section";
 import type { Crumb } from "../../views/layout";
 import { RegistrationForm } from "../../views/registrations/form";
-import { AuditTrail, DeleteConfirmPage, RegistrationPage, StatusSection } from "../../views/registrations/page";
+import {
+  DeleteConfirmPage,
+  RegistrationAuditTrail,
+  RegistrationPage,
+  StatusSection,
+} from "../../views/registrations/page";
 import { SecretOncePage } from "../../views/registrations/secret";
 import { siteCrumbs } from "../../views/shell/pages";
-import { loadRegistrationAuditTrail } from "../audit/admin-audit";
+import { listAuditTrail } from "../audit/admin-audit";
 import { loadRegistrationHealth } from "../audit/health";
 import { actorOf, csrfOf } from "../auth/guards";
 import { listClientKeys } from "../client-keys/repository";
@@ -252,7 +257,7 @@ export const registrationRoutes = new Hono<AppEnv>()
     const registration = await loadOwned(c, c.req.valid("param").id);
     const db = createDb(c.env.DB);
     const [audit, health, keys] = await Promise.all([
-      loadRegistrationAuditTrail(db, site.id, registration.id),
+      listAuditTrail(db, { type: "registration", siteId: site.id, registrationId: registration.id }),
       loadRegistrationHealth(db, site.id, registration.clientId, c.var.now),
       listClientKeys(db, site.id, registration.id),
     ]);
@@ -344,7 +349,7 @@ export const registrationRoutes = new Hono<AppEnv>()
         return c.redirect(`${catalogPath(site)}/${id}?notice=${notice}`, 303);
       }
       // htmx: the status section in place, and the audit trail (out of band) with the new entry.
-      const audit = await loadRegistrationAuditTrail(db, site.id, id);
+      const audit = await listAuditTrail(db, { type: "registration", siteId: site.id, registrationId: id });
       return c.html(
         <>
           <StatusSection
@@ -354,7 +359,7 @@ export const registrationRoutes = new Hono<AppEnv>()
             csrfToken={csrfOf(c)}
             now={c.var.now}
           />
-          <AuditTrail entries={audit} timeZone={site.timeZone} oob />
+          <RegistrationAuditTrail rows={audit} timeZone={site.timeZone} oob />
         </>,
       );
     },

@@ -2,18 +2,19 @@ import { and, eq, ne, type SQL, sql } from "drizzle-orm";
 import {
   type AuditActor,
   type AuditChanges,
-  auditEventSelection,
-  type ConditionalAuditInput,
+  type AuditEntry,
+  type AuditTargetType,
+  auditStatement,
   diffChanges,
 } from "../audit/admin-audit";
 import type { Db } from "../db/client";
-import { type AppRegistration, adminAuditEvents, appRegistrations, type Site } from "../db/schema";
+import { type AppRegistration, appRegistrations, type Site } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
 import { calendarDateInZone, startOfDayInZone } from "../lib/time";
 import { insertRegistrationWithSecret } from "./repository";
 import { checkExpirationDate, type RegistrationFormErrors, type RegistrationFormInput } from "./validation";
 
-export const AUDIT_TARGET = "app_registration";
+export const AUDIT_TARGET = "app_registration" satisfies AuditTargetType;
 
 /** The fields an administrator edits (§4), in the shape the audit trail records them. */
 export interface EditableFields {
@@ -92,20 +93,15 @@ export function findRegistration(db: Db, siteId: number, id: number) {
 function auditRegistrationChange(
   db: Db,
   where: SQL | undefined,
-  event: { site: Site } & Pick<ConditionalAuditInput, "targetLabel" | "action" | "changes" | "actor">,
+  event: { site: Site } & Pick<AuditEntry, "targetLabel" | "action" | "changes" | "actor">,
   now: number,
 ) {
   const { site, ...rest } = event;
-  return db.insert(adminAuditEvents).select(
-    db
-      .select(
-        auditEventSelection(
-          { siteId: site.id, registrationId: appRegistrations.id, targetType: AUDIT_TARGET, ...rest },
-          now,
-        ),
-      )
-      .from(appRegistrations)
-      .where(where),
+  return auditStatement(
+    db,
+    { siteId: site.id, registrationId: appRegistrations.id, targetType: AUDIT_TARGET, ...rest },
+    now,
+    { from: appRegistrations, where },
   );
 }
 
@@ -149,7 +145,7 @@ export async function createRegistration(
           auditRegistrationChange(
             db,
             eq(appRegistrations.clientId, clientId),
-            { site, targetLabel: fields.name, action: "created", changes, actor },
+            { site, targetLabel: fields.name, action: "create", changes, actor },
             now,
           ),
         ];
@@ -204,7 +200,7 @@ export async function updateRegistration(
   const where = and(eq(appRegistrations.id, id), eq(appRegistrations.siteId, site.id), unchangedSince(before));
   try {
     const [, updated] = await db.batch([
-      auditRegistrationChange(db, where, { site, targetLabel: after.name, action: "updated", changes, actor }, now),
+      auditRegistrationChange(db, where, { site, targetLabel: after.name, action: "update", changes, actor }, now),
       db
         .update(appRegistrations)
         .set({
@@ -259,7 +255,7 @@ export async function setRegistrationEnabled(
       {
         site,
         targetLabel: appRegistrations.name,
-        action: enabled ? "enabled" : "disabled",
+        action: enabled ? "enable" : "disable",
         changes: { enabled: [!enabled, enabled] },
         actor,
       },
@@ -298,7 +294,7 @@ export async function deleteRegistration(
     auditRegistrationChange(
       db,
       where,
-      { site, targetLabel: appRegistrations.name, action: "deleted", changes: deletedSnapshot, actor },
+      { site, targetLabel: appRegistrations.name, action: "delete", changes: deletedSnapshot, actor },
       now,
     ),
     db

@@ -10,13 +10,13 @@ import {
   siteValues,
 } from "../../views/admin/sites";
 import type { Errors, Values } from "../../views/components/form";
+import { listAuditTrail } from "../audit/admin-audit";
 import { actorOf, csrfOf } from "../auth/guards";
 import { createDb, type Db } from "../db/client";
 import type { AppEnv } from "../env";
 import { type AdminContext, typedValues, validForm } from "../lib/forms";
 import { isHtmx } from "../lib/htmx";
 import { validToggle } from "./admin-request";
-import { listAuditTrail } from "./audit";
 import {
   createSite,
   findSiteBySlug,

@@ -1,8 +1,8 @@
 import { and, asc, eq, sql } from "drizzle-orm";
+import { type AuditActor, type AuditChanges, auditStatement } from "../audit/admin-audit";
 import type { Db } from "../db/client";
 import { appRegistrations, memberships, type Role, type Site, sites, users } from "../db/schema";
 import { parseCalendarDate, startOfDayInZone } from "../lib/time";
-import { type Actor, auditAfterChange } from "./audit";
 import type { NewSiteInput, SiteSettingsInput } from "./validation";
 
 // Correlated counts spelled out in SQL: inside a subquery an unqualified "id" would name the inner table's column.
@@ -53,7 +53,12 @@ export async function listSiteMembers(db: Db, siteId: number): Promise<SiteMembe
 export type CreateSiteResult = { ok: true; site: Site } | { ok: false; code: "SlugTaken" };
 
 /** Creates a Site and its audit row in one batch; a slug already in use changes nothing. */
-export async function createSite(db: Db, input: NewSiteInput, actor: Actor, now: number): Promise<CreateSiteResult> {
+export async function createSite(
+  db: Db,
+  input: NewSiteInput,
+  actor: AuditActor,
+  now: number,
+): Promise<CreateSiteResult> {
   const [inserted] = await db.batch([
     db
       .insert(sites)
@@ -67,7 +72,7 @@ export async function createSite(db: Db, input: NewSiteInput, actor: Actor, now:
       })
       .onConflictDoNothing({ target: sites.slug })
       .returning(),
-    auditAfterChange(
+    auditStatement(
       db,
       {
         siteId: sql`(select s.id from sites s where s.slug = ${input.slug})`,
@@ -77,9 +82,9 @@ export async function createSite(db: Db, input: NewSiteInput, actor: Actor, now:
         changes: {
           slug: [null, input.slug],
           name: [null, input.name],
-          time_zone: [null, input.timeZone],
-          rest_api_enabled: [null, input.restApiEnabled],
-          max_registration_days: [null, input.maxRegistrationDays],
+          timeZone: [null, input.timeZone],
+          restApiEnabled: [null, input.restApiEnabled],
+          maxRegistrationDays: [null, input.maxRegistrationDays],
         },
         actor,
       },
@@ -95,15 +100,15 @@ export type UpdateSiteResult =
   | { ok: false; code: "Conflict" };
 
 /** `{ column: [before, after] }` for the settings that differ. */
-export function siteChanges(before: Site, input: SiteSettingsInput): Record<string, readonly [unknown, unknown]> {
-  const changes: Record<string, readonly [unknown, unknown]> = {};
+export function siteChanges(before: Site, input: SiteSettingsInput): AuditChanges {
+  const changes: AuditChanges = {};
   if (before.name !== input.name) changes.name = [before.name, input.name];
-  if (before.timeZone !== input.timeZone) changes.time_zone = [before.timeZone, input.timeZone];
+  if (before.timeZone !== input.timeZone) changes.timeZone = [before.timeZone, input.timeZone];
   if (before.restApiEnabled !== input.restApiEnabled) {
-    changes.rest_api_enabled = [before.restApiEnabled, input.restApiEnabled];
+    changes.restApiEnabled = [before.restApiEnabled, input.restApiEnabled];
   }
   if (before.maxRegistrationDays !== input.maxRegistrationDays) {
-    changes.max_registration_days = [before.maxRegistrationDays, input.maxRegistrationDays];
+    changes.maxRegistrationDays = [before.maxRegistrationDays, input.maxRegistrationDays];
   }
   return changes;
 }
@@ -134,7 +139,7 @@ export async function updateSite(
   db: Db,
   before: Site,
   input: SiteSettingsInput,
-  actor: Actor,
+  actor: AuditActor,
   now: number,
 ): Promise<UpdateSiteResult> {
   const changes = siteChanges(before, input);
@@ -158,13 +163,13 @@ export async function updateSite(
       ),
     )
     .returning();
-  const audit = auditAfterChange(
+  const audit = auditStatement(
     db,
     { siteId: before.id, targetType: "site", targetLabel: before.slug, action: "update", changes, actor },
     now,
   );
 
-  if (!changes.time_zone) {
+  if (!changes.timeZone) {
     const [updated] = await db.batch([update, audit]);
     const site = updated[0];
     return site ? { ok: true, site, changed: true, recomputed: 0 } : { ok: false, code: "Conflict" };
@@ -192,7 +197,7 @@ export async function updateSite(
 }
 
 /** Turns a Site's REST API on or off (the Sites list's toggle), audited like any other settings change. */
-export async function setRestApiEnabled(db: Db, before: Site, enabled: boolean, actor: Actor, now: number) {
+export async function setRestApiEnabled(db: Db, before: Site, enabled: boolean, actor: AuditActor, now: number) {
   return updateSite(
     db,
     before,

@@ -14,6 +14,7 @@ import {
   usersCrumbs,
 } from "../../views/admin/users";
 import type { Errors, Values } from "../../views/components/form";
+import { type AuditActor, deletedUserEmail, listAuditTrail } from "../audit/admin-audit";
 import { actorOf, csrfOf } from "../auth/guards";
 import { setPasswordForm } from "../auth/password-forms";
 import { clearSignInFailures } from "../auth/throttle";
@@ -24,7 +25,6 @@ import { hashPassword } from "../lib/crypto";
 import { type AdminContext, typedValues, validated, validForm } from "../lib/forms";
 import { isHtmx } from "../lib/htmx";
 import { validToggle } from "./admin-request";
-import { type Actor, deletedUserEmail, listAuditTrail } from "./audit";
 import {
   createUser,
   deleteUser,
@@ -211,7 +211,7 @@ async function answerToggle(
 async function toggleUser(
   c: Ctx,
   form: z.output<typeof toggleForm>,
-  apply: (db: Db, target: UserSummary, value: boolean, actor: Actor, now: number) => Promise<UserChangeResult>,
+  apply: (db: Db, target: UserSummary, value: boolean, actor: AuditActor, now: number) => Promise<UserChangeResult>,
   notices: { true: string; false: string },
 ) {
   const db = createDb(c.env.DB);

@@ -1,8 +1,8 @@
 import { and, asc, count, eq, inArray, or, type SQL, sql } from "drizzle-orm";
+import { type AuditActor, auditStatement } from "../audit/admin-audit";
 import { createSessionStatement, invalidateUserSessionsStatement } from "../auth/sessions";
 import type { Db } from "../db/client";
 import { adminAuditEvents, memberships, type Role, type Site, sites, users } from "../db/schema";
-import { type Actor, auditAfterChange } from "./audit";
 
 /** A user as the admin pages show it: never the password hash. */
 export interface UserSummary {
@@ -117,7 +117,7 @@ export type CreateUserResult = { ok: true; user: UserSummary } | { ok: false; co
  * Each statement after the insert runs only when the one before it wrote a row (`changes() > 0`), so an email that
  * is already taken leaves everything as it was.
  */
-export async function createUser(db: Db, input: NewUser, actor: Actor, now: number): Promise<CreateUserResult> {
+export async function createUser(db: Db, input: NewUser, actor: AuditActor, now: number): Promise<CreateUserResult> {
   const email = input.email.toLowerCase();
   const insert = db
     .insert(users)
@@ -131,14 +131,14 @@ export async function createUser(db: Db, input: NewUser, actor: Actor, now: numb
     })
     .onConflictDoNothing({ target: users.email })
     .returning(summaryColumns);
-  const audit = auditAfterChange(
+  const audit = auditStatement(
     db,
     {
       siteId: null,
       targetType: "user",
       targetLabel: email,
       action: "create",
-      changes: { email: [null, email], name: [null, input.name], is_global_admin: [null, input.isGlobalAdmin] },
+      changes: { email: [null, email], name: [null, input.name], isGlobalAdmin: [null, input.isGlobalAdmin] },
       actor,
     },
     now,
@@ -151,7 +151,7 @@ export async function createUser(db: Db, input: NewUser, actor: Actor, now: numb
         db
           .insert(memberships)
           .select(sql`select u.id, ${m.site.id}, ${m.role} from users u where u.email = ${email} and changes() > 0`),
-        auditAfterChange(
+        auditStatement(
           db,
           {
             siteId: m.site.id,
@@ -199,11 +199,11 @@ export async function setUserDisabled(
   db: Db,
   target: UserSummary,
   disabled: boolean,
-  actor: Actor,
+  actor: AuditActor,
   now: number,
 ): Promise<UserChangeResult> {
   if (disabled && target.id === actor.id) return { ok: false, code: "SelfDisable" };
-  const audit = auditAfterChange(
+  const audit = auditStatement(
     db,
     {
       siteId: null,
@@ -253,7 +253,7 @@ export async function setGlobalAdmin(
   db: Db,
   target: UserSummary,
   isGlobalAdmin: boolean,
-  actor: Actor,
+  actor: AuditActor,
   now: number,
 ): Promise<UserChangeResult> {
   const condition = isGlobalAdmin
@@ -261,14 +261,14 @@ export async function setGlobalAdmin(
     : and(eq(users.id, target.id), eq(users.isGlobalAdmin, true), anotherActiveGlobalAdmin(target.id));
   const [updated] = await db.batch([
     db.update(users).set({ isGlobalAdmin }).where(condition).returning(summaryColumns),
-    auditAfterChange(
+    auditStatement(
       db,
       {
         siteId: null,
         targetType: "user",
         targetLabel: target.email,
         action: isGlobalAdmin ? "grant_global_admin" : "revoke_global_admin",
-        changes: { is_global_admin: [!isGlobalAdmin, isGlobalAdmin] },
+        changes: { isGlobalAdmin: [!isGlobalAdmin, isGlobalAdmin] },
         actor,
       },
       now,
@@ -288,14 +288,19 @@ export type DeleteUserResult =
  * (foreign-key cascade); registrations they created stay with no creator; audit and security-log rows keep the email
  * as text. Nobody deletes their own account.
  */
-export async function deleteUser(db: Db, target: UserSummary, actor: Actor, now: number): Promise<DeleteUserResult> {
+export async function deleteUser(
+  db: Db,
+  target: UserSummary,
+  actor: AuditActor,
+  now: number,
+): Promise<DeleteUserResult> {
   if (target.id === actor.id) return { ok: false, code: "SelfDelete" };
   const [deleted, audit] = await db.batch([
     db
       .delete(users)
       .where(and(eq(users.id, target.id), eq(users.disabled, true)))
       .returning({ id: users.id }),
-    auditAfterChange(
+    auditStatement(
       db,
       {
         siteId: null,
@@ -328,7 +333,7 @@ function passwordChangeStatements(
   passwordHash: string,
   onlyIf: SQL | undefined,
   action: "change_password" | "reset_password",
-  actor: Actor,
+  actor: AuditActor,
   now: number,
 ) {
   return [
@@ -336,7 +341,7 @@ function passwordChangeStatements(
       .update(users)
       .set({ passwordHash })
       .where(and(eq(users.id, target.id), onlyIf)),
-    auditAfterChange(
+    auditStatement(
       db,
       { siteId: null, targetType: "user", targetLabel: target.email, action, changes: {}, actor },
       now,
@@ -356,7 +361,7 @@ export async function resetPassword(
   db: Db,
   target: UserSummary,
   passwordHash: string,
-  actor: Actor,
+  actor: AuditActor,
   now: number,
 ): Promise<PasswordResetResult> {
   if (target.id === actor.id) return { ok: false, code: "OwnPassword" };
@@ -440,7 +445,7 @@ export async function setMembership(
   target: UserSummary,
   site: Site,
   role: Role,
-  actor: Actor,
+  actor: AuditActor,
   now: number,
 ): Promise<MembershipChangeResult> {
   const existing = await db
@@ -465,7 +470,7 @@ export async function setMembership(
     : db.insert(memberships).values({ userId: target.id, siteId: site.id, role }).onConflictDoNothing();
   const [result] = await db.batch([
     write,
-    auditAfterChange(
+    auditStatement(
       db,
       {
         siteId: site.id,
@@ -489,7 +494,7 @@ export async function removeMembership(
   db: Db,
   target: UserSummary,
   site: Site,
-  actor: Actor,
+  actor: AuditActor,
   now: number,
 ): Promise<MembershipChangeResult> {
   const existing = await db
@@ -508,7 +513,7 @@ export async function removeMembership(
           existing.role === "site_admin" ? anotherActiveSiteAdmin(site.id, target.id) : undefined,
         ),
       ),
-    auditAfterChange(
+    auditStatement(
       db,
       {
         siteId: site.id,

@@ -66,7 +66,7 @@ describe("adding a key", () => {
     });
 
     const [audit] = await auditRows(registration.id);
-    expect(audit).toMatchObject({ siteId: site.id, action: "add", targetLabel: "consumer-2026", at: NOW });
+    expect(audit).toMatchObject({ siteId: site.id, action: "add_key", targetLabel: "consumer-2026", at: NOW });
     expect(JSON.parse(audit?.changes ?? "{}")).toEqual({
       kid: [null, "consumer-2026"],
       alg: [null, "ES256"],
@@ -252,7 +252,7 @@ describe("removing a key", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe(`${keysPath(registration.id)}?notice=removed`);
     expect(await storedKeys(registration.id)).toHaveLength(0);
-    const removal = (await auditRows(registration.id)).find((r) => r.action === "remove");
+    const removal = (await auditRows(registration.id)).find((r) => r.action === "remove_key");
     expect(removal).toMatchObject({ siteId: site.id, targetLabel: "to-remove", at: NOW + 1000 });
     expect(JSON.parse(removal?.changes ?? "{}")).toEqual({
       kid: ["to-remove", null],
@@ -280,7 +280,7 @@ describe("removing a key", () => {
     const [row] = await storedKeys(registration.id);
     expect((await admin.post(`${keysPath(registration.id)}/${row?.id}/delete`, {}, { now: NOW })).status).toBe(303);
     expect((await admin.post(`${keysPath(registration.id)}/${row?.id}/delete`, {}, { now: NOW })).status).toBe(404);
-    expect((await auditRows(registration.id)).filter((r) => r.action === "remove")).toHaveLength(1);
+    expect((await auditRows(registration.id)).filter((r) => r.action === "remove_key")).toHaveLength(1);
   });
 });
 

@@ -1,8 +1,8 @@
 import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { adminAuditStatement } from "../../src/audit/admin-audit";
-import { clientKeys, notificationDeliveries, notifications } from "../../src/db/schema";
+import { auditStatement } from "../../src/audit/admin-audit";
+import { appRegistrations, clientKeys, notificationDeliveries, notifications } from "../../src/db/schema";
 import type { NotificationMessage } from "../../src/env";
 import { DAY, HOUR, MINUTE, startOfDayInZone } from "../../src/lib/time";
 import { evaluateExpiry } from "../../src/notifications/evaluate";
@@ -214,18 +214,19 @@ describe("the cron fires the §5 notices", () => {
 
     // Renewed (here: shortened) to 10 days ahead: the 30-day moment is already in the past.
     for (const reg of [audited, silent]) await setExpiry(reg.id, T + 10 * DAY, utcDate(T + 10 * DAY));
-    await adminAuditStatement(
+    await auditStatement(
       db(),
       {
         siteId: site.id,
         registrationId: audited.id,
         targetType: "app_registration",
         targetLabel: audited.name,
-        action: "updated",
+        action: "update",
         changes: { expirationDate: [utcDate(T + 200 * DAY), utcDate(T + 10 * DAY)] },
         actor: { id: admins[0]?.id ?? 0, email: admins[0]?.email ?? "" },
       },
       T + 5 * MINUTE,
+      { from: appRegistrations, where: eq(appRegistrations.id, audited.id) },
     );
     const next = await runCron(queue.env, T + 15 * MINUTE);
     expect(next.expiry?.mode).toBe("incremental");
@@ -267,18 +268,19 @@ describe("the cron fires the §5 notices", () => {
     expect(await templatesOf(registration.id)).toEqual([]);
 
     await setEnabled(registration.id, true);
-    await adminAuditStatement(
+    await auditStatement(
       db(),
       {
         siteId: site.id,
         registrationId: registration.id,
         targetType: "app_registration",
         targetLabel: registration.name,
-        action: "enabled",
+        action: "enable",
         changes: { enabled: [false, true] },
         actor: { id: admins[0]?.id ?? 0, email: admins[0]?.email ?? "" },
       },
       E + MINUTE,
+      { from: appRegistrations, where: eq(appRegistrations.id, registration.id) },
     );
     await runScheduled(E + 15 * MINUTE, queue.env);
     await drain(queue);

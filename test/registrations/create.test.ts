@@ -73,7 +73,7 @@ describe("saving a new registration", () => {
     const audit = await auditOf(site.id, row!.id);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({
-      action: "created",
+      action: "create",
       targetType: "app_registration",
       targetLabel: "Audited",
       actorUserId: admin.userId,

@@ -111,7 +111,7 @@ describe("editing and renewing (§3, §4)", () => {
     expect(secretsBefore[0]?.secretHash).toBe(await hashClientSecret(env.SECRET_PEPPER, secret!));
 
     const audit = await auditOf(site.id, reg!.id);
-    expect(audit.map((a) => a.action)).toEqual(["created", "updated"]);
+    expect(audit.map((a) => a.action)).toEqual(["create", "update"]);
     expect(JSON.parse(audit[1]!.changes)).toEqual({ expirationDate: ["2031-02-01", "2031-12-31"] });
     expect(audit[1]).toMatchObject({ actorEmail: admin.email, at: NOW });
 
@@ -185,7 +185,7 @@ describe("editing and renewing (§3, §4)", () => {
     expect(html).toContain('id="expiration-date-error">Choose a date after today');
     expect(html).toContain('value="Renamed meanwhile"');
     expect(await row(reg!.id)).toMatchObject({ name: "Date check", expirationDate: "2031-04-15" });
-    expect((await auditOf(site.id, reg!.id)).map((a) => a.action)).toEqual(["created"]);
+    expect((await auditOf(site.id, reg!.id)).map((a) => a.action)).toEqual(["create"]);
   });
 
   it("edits name, description, Enabled, scopes and lifetime, recording each change", async () => {
@@ -226,7 +226,7 @@ describe("editing and renewing (§3, §4)", () => {
     const res = await admin.post(`${path}/edit`, await editForm(admin, path, {}));
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe(`${path}?notice=unchanged`);
-    expect((await auditOf(site.id, reg!.id)).map((a) => a.action)).toEqual(["created"]);
+    expect((await auditOf(site.id, reg!.id)).map((a) => a.action)).toEqual(["create"]);
   });
 
   it("refuses a rename to a name the Site already uses, but allows changing only the case", async () => {
@@ -237,7 +237,7 @@ describe("editing and renewing (§3, §4)", () => {
     const taken = await admin.post(`${path}/edit`, await editForm(admin, path, { name: "TAKEN NAME" }));
     expect(taken.status).toBe(422);
     expect(await taken.text()).toContain("Another App registration of this Site already has this name.");
-    expect((await auditOf(site.id, reg!.id)).map((a) => a.action)).toEqual(["created"]);
+    expect((await auditOf(site.id, reg!.id)).map((a) => a.action)).toEqual(["create"]);
     const recased = await admin.post(`${path}/edit`, await editForm(admin, path, { name: "Mine" }));
     expect(recased.status).toBe(303);
     expect((await row(reg!.id))?.name).toBe("Mine");
@@ -286,7 +286,7 @@ describe("enable and disable in place (§3, §4)", () => {
     const again = await admin.post(`${path}/enabled`, { enabled: "false" });
     expect(again.headers.get("Location")).toBe(`${path}?notice=unchanged`);
     const audit = await auditOf(site.id, reg!.id);
-    expect(audit.map((a) => a.action)).toEqual(["created", "disabled"]);
+    expect(audit.map((a) => a.action)).toEqual(["create", "disable"]);
     expect(JSON.parse(audit[1]!.changes)).toEqual({ enabled: [true, false] });
     const page = await (await admin.get(`${path}?notice=disabled`)).text();
     expect(page).toContain('<span class="state state-disabled">Disabled</span>');
@@ -366,7 +366,7 @@ describe("delete with confirmation (§3, §4)", () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ registrationName: "Old consumer", detailCode: "InvalidSecret" });
     const audit = await auditOf(site.id, reg!.id);
-    expect(audit.map((a) => a.action)).toEqual(["created", "deleted"]);
+    expect(audit.map((a) => a.action)).toEqual(["create", "delete"]);
     expect(audit[1]).toMatchObject({ targetLabel: "Old consumer", actorEmail: admin.email, at: NOW });
     expect(JSON.parse(audit[1]!.changes)).toEqual({
       name: ["Old consumer", null],

@@ -111,8 +111,8 @@ describe("RBAC and ownership on every route and fragment (§10)", () => {
     expect((await registrationsOf(site.id)).map((r) => r.name)).toEqual(["Made by root"]);
     const audit = await auditOf(site.id, registration.id);
     expect(audit.map((a) => [a.action, a.actorEmail])).toEqual([
-      ["disabled", root.email],
-      ["deleted", root.email],
+      ["disable", root.email],
+      ["delete", root.email],
     ]);
   });
 

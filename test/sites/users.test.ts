@@ -130,7 +130,7 @@ describe("Users page: create", () => {
     expect(audits[0]?.changes).toEqual({
       email: [null, email.toLowerCase()],
       name: [null, "Ada Operator"],
-      is_global_admin: [null, false],
+      isGlobalAdmin: [null, false],
     });
     expect(JSON.stringify(audits)).not.toContain(INITIAL_PASSWORD);
     expect(JSON.stringify(audits)).not.toContain("pbkdf2");
@@ -353,8 +353,8 @@ describe("Users page: Global Administrator flag", () => {
 
     const audits = await auditRowsFor("user", target.email);
     expect(audits.map((a) => [a.action, a.actorEmail, a.changes])).toEqual([
-      ["grant_global_admin", admin.email, { is_global_admin: [false, true] }],
-      ["revoke_global_admin", admin.email, { is_global_admin: [true, false] }],
+      ["grant_global_admin", admin.email, { isGlobalAdmin: [false, true] }],
+      ["revoke_global_admin", admin.email, { isGlobalAdmin: [true, false] }],
     ]);
   });
 

@@ -1,8 +1,9 @@
+import type { AuditRow } from "../../src/audit/admin-audit";
 import type { Site } from "../../src/db/schema";
-import type { AuditRow } from "../../src/sites/audit";
 import type { SiteMember, SiteSummary } from "../../src/sites/site-service";
 import { timeZoneOptions } from "../../src/sites/time-zones";
 import { DEFAULT_MAX_REGISTRATION_DAYS, MAX_REGISTRATION_DAYS_LIMIT } from "../../src/sites/validation";
+import { AuditTrail } from "../components/audit-trail";
 import {
   ActionError,
   type ActionErrorProps,
@@ -15,7 +16,6 @@ import {
   ToggleForm,
   type Values,
 } from "../components/form";
-import { AuditTrail } from "./audit-trail";
 import { ROLE_LABELS, yesNo } from "./labels";
 
 export const sitesCrumbs = (leaf?: string) =>

@@ -1,9 +1,10 @@
+import type { AuditRow } from "../../src/audit/admin-audit";
 import type { Site } from "../../src/db/schema";
 import { formatInstant } from "../../src/lib/time";
-import type { AuditRow } from "../../src/sites/audit";
 import type { UserMembership, UserSummary, UserWithMemberships } from "../../src/sites/user-service";
 import { MIN_PASSWORD_LENGTH } from "../../src/sites/validation";
 import { CHANGE_PASSWORD_PATH } from "../auth/change-password";
+import { AuditTrail } from "../components/audit-trail";
 import {
   ActionError,
   type ActionErrorProps,
@@ -18,7 +19,6 @@ import {
   ToggleForm,
   type Values,
 } from "../components/form";
-import { AuditTrail } from "./audit-trail";
 import { ROLE_LABELS, yesNo } from "./labels";
 
 export const usersCrumbs = (leaf?: string) =>

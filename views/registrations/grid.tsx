@@ -16,7 +16,8 @@ import {
 import { expiresLabel, isExpired } from "../../src/registrations/lifecycle";
 import { CsrfField } from "../components/form";
 import { FilterProblems } from "../components/paged-results";
-import { gridNavigation, When } from "./format";
+import { When } from "../components/when";
+import { gridNavigation } from "./format";
 
 export const GRID_ID = "registrations-grid";
 

@@ -1,9 +1,11 @@
 import type { Child } from "hono/jsx";
-import type { AuditTrailEntry, AuditValue } from "../../src/audit/admin-audit";
+import type { AuditRow } from "../../src/audit/admin-audit";
 import type { AppRegistration, Site } from "../../src/db/schema";
 import { expiresLabel, registrationState } from "../../src/registrations/lifecycle";
+import { AuditTrail } from "../components/audit-trail";
 import { CsrfField, Notice } from "../components/form";
-import { formatLifetime, StateBadge, When } from "./format";
+import { When } from "../components/when";
+import { formatLifetime, StateBadge } from "./format";
 
 export const STATUS_ID = "registration-status";
 export const AUDIT_ID = "audit-trail";
@@ -52,102 +54,9 @@ export function StatusSection({ site, registration, base, csrfToken, now }: Prop
   );
 }
 
-const FIELD_LABELS: Record<string, string> = {
-  name: "Name",
-  description: "Description",
-  expirationDate: "Expiration date",
-  enabled: "Enabled",
-  scopes: "Scopes",
-  accessTokenLifetime: "Access token lifetime",
-  clientId: "Client ID",
-  kid: "Key ID (kid)",
-  alg: "Algorithm",
-  fingerprint: "Fingerprint",
-  expires: "Key expiry",
-};
-
-const ACTION_LABELS: Record<string, string> = {
-  created: "Created",
-  updated: "Updated",
-  enabled: "Enabled",
-  disabled: "Disabled",
-  deleted: "Deleted",
-  add: "Public key added",
-  remove: "Public key removed",
-};
-
-function show(field: string, value: AuditValue): string {
-  if (value === null) return "—";
-  if (typeof value === "boolean") return value ? "Yes" : "No";
-  if (Array.isArray(value)) return value.join(", ");
-  if (field === "accessTokenLifetime" && typeof value === "number") return formatLifetime(value);
-  if (field === "description" && value === "") return "(none)";
-  return String(value);
-}
-
-/** Who changed what, when (§4); values are shown as text, never as markup. */
-export function AuditTrail({
-  entries,
-  timeZone,
-  oob,
-}: {
-  entries: AuditTrailEntry[];
-  timeZone: string;
-  oob?: boolean;
-}) {
-  return (
-    <section id={AUDIT_ID} class="audit-trail" aria-labelledby="audit-heading" hx-swap-oob={oob ? "true" : undefined}>
-      <h2 id="audit-heading">Audit trail</h2>
-      {entries.length === 0 ? (
-        <p class="muted">No changes recorded.</p>
-      ) : (
-        <table class="grid audit">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <tr>
-                <td>
-                  <When at={e.at} timeZone={timeZone} />
-                </td>
-                <td>{e.actorEmail}</td>
-                <td>
-                  <strong>{ACTION_LABELS[e.action] ?? e.action}</strong>
-                  <ul class="changes">
-                    {Object.entries(e.changes).map(([field, [before, after]]) => (
-                      <li>
-                        {FIELD_LABELS[field] ?? field}:{" "}
-                        {e.action === "created" || e.action === "add" ? (
-                          show(field, after)
-                        ) : e.action === "deleted" || e.action === "remove" ? (
-                          show(field, before)
-                        ) : (
-                          <>
-                            <span class="before">{show(field, before)}</span> →{" "}
-                            <span class="after">{show(field, after)}</span>
-                          </>
-                        )}
-                      </li>
-                    ))}
-                  </ul>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
-  );
-}
-
 /** §4 registration page: every field, the state, edit/renew, enable/disable, delete and the audit trail. */
 export function RegistrationPage(
-  props: Props & { audit: AuditTrailEntry[]; notice?: string; health?: Child; publicKeys?: Child },
+  props: Props & { audit: AuditRow[]; notice?: string; health?: Child; publicKeys?: Child },
 ) {
   const { site, registration: reg, base } = props;
   const page = `${base}/${reg.id}`;
@@ -231,7 +140,7 @@ export function RegistrationPage(
           </button>
         </form>
       </section>
-      <AuditTrail entries={props.audit} timeZone={site.timeZone} />
+      <RegistrationAuditTrail rows={props.audit} timeZone={site.timeZone} />
     </article>
   );
 }
@@ -264,4 +173,9 @@ export function DeleteConfirmPage({
       </form>
     </section>
   );
+}
+
+/** The registration's audit trail, which htmx swaps out of band after a change on its page. */
+export function RegistrationAuditTrail(props: { rows: AuditRow[]; timeZone: string; oob?: boolean }) {
+  return <AuditTrail {...props} id={AUDIT_ID} headingId="audit-heading" heading="Audit trail" />;
 }

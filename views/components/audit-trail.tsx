@@ -1,0 +1,124 @@
+import type { AuditAction, AuditRow, AuditValue } from "../../src/audit/admin-audit";
+import { ROLE_LABELS } from "../admin/labels";
+import { formatLifetime } from "../registrations/format";
+import { When } from "./when";
+
+/** Every action in words. Rows recorded before the vocabulary was one were migrated (migrations/0003). */
+const ACTIONS: Record<AuditAction, string> = {
+  create: "Created",
+  update: "Changed",
+  delete: "Deleted",
+  enable: "Enabled",
+  disable: "Disabled",
+  grant_global_admin: "Made Global Administrator",
+  revoke_global_admin: "Global Administrator removed",
+  add_membership: "Added to a Site",
+  change_role: "Role changed",
+  remove_membership: "Removed from a Site",
+  // Password changes record no fields: never a password or its hash.
+  change_password: "Password changed",
+  reset_password: "Password reset",
+  add_key: "Public key added",
+  remove_key: "Public key removed",
+};
+
+/** Every field key in words: Sites, users, memberships, registrations and their keys. */
+const FIELDS: Record<string, string> = {
+  slug: "Slug",
+  name: "Name",
+  email: "Email",
+  timeZone: "Time zone",
+  restApiEnabled: "REST API enabled",
+  maxRegistrationDays: "Maximum registration lifetime (days)",
+  disabled: "Disabled",
+  isGlobalAdmin: "Global Administrator",
+  site: "Site",
+  role: "Role",
+  description: "Description",
+  expirationDate: "Expiration date",
+  enabled: "Enabled",
+  scopes: "Scopes",
+  accessTokenLifetime: "Access token lifetime",
+  clientId: "Client ID",
+  kid: "Key ID (kid)",
+  alg: "Algorithm",
+  fingerprint: "Fingerprint",
+  expires: "Key expiry",
+};
+
+/** Rows that bring something into being show its values; rows that remove something show what it was. */
+const SHOWS_AFTER = new Set<string>(["create", "add_key"]);
+const SHOWS_BEFORE = new Set<string>(["delete", "remove_key"]);
+
+function show(field: string, value: AuditValue): string {
+  if (value === null) return "—";
+  if (typeof value === "boolean") return value ? "Yes" : "No";
+  if (Array.isArray(value)) return value.join(", ");
+  if (field === "accessTokenLifetime" && typeof value === "number") return formatLifetime(value);
+  if (field === "description" && value === "") return "(none)";
+  if (field === "role" && (value === "site_admin" || value === "site_user")) return ROLE_LABELS[value];
+  return String(value);
+}
+
+/**
+ * Who changed what, when (§4), newest first: the one audit trail of registration, Site and user pages. Values are
+ * shown as text, never as markup. `id` and `oob` let htmx swap it out of band after a change on the same page.
+ */
+export function AuditTrail(props: {
+  rows: AuditRow[];
+  timeZone: string;
+  heading: string;
+  id?: string;
+  headingId?: string;
+  oob?: boolean;
+}) {
+  const headingId = props.headingId ?? "audit-trail-heading";
+  return (
+    <section id={props.id} class="audit-trail" aria-labelledby={headingId} hx-swap-oob={props.oob ? "true" : undefined}>
+      <h2 id={headingId}>{props.heading}</h2>
+      {props.rows.length === 0 ? (
+        <p class="muted">No changes recorded yet.</p>
+      ) : (
+        <table class="grid audit">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Who</th>
+              <th scope="col">What</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.rows.map((row) => (
+              <tr>
+                <td>
+                  <When at={row.at} timeZone={props.timeZone} />
+                </td>
+                <td>{row.actorEmail}</td>
+                <td>
+                  <strong>{ACTIONS[row.action as AuditAction] ?? row.action}</strong>
+                  <ul class="changes">
+                    {Object.entries(row.changes).map(([field, [before, after]]) => (
+                      <li>
+                        {FIELDS[field] ?? field}:{" "}
+                        {SHOWS_AFTER.has(row.action) ? (
+                          show(field, after)
+                        ) : SHOWS_BEFORE.has(row.action) ? (
+                          show(field, before)
+                        ) : (
+                          <>
+                            <span class="before">{show(field, before)}</span> →{" "}
+                            <span class="after">{show(field, after)}</span>
+                          </>
+                        )}
+                      </li>
+                    ))}
+                  </ul>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
