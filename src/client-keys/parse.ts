@@ -1,8 +1,6 @@
 import { calculateJwkThumbprint, exportJWK, importJWK, importSPKI, importX509, type JWK } from "jose";
-import { KEY_ALGORITHMS } from "../db/schema";
+import { KEY_ALGORITHMS, type KeyAlgorithm } from "../db/schema";
 import { fromBase64url } from "../lib/crypto";
-
-export type ClientKeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
 /** Uploads larger than this are refused before any parsing (a certificate or a JWK is a few KB at most). */
 export const MAX_KEY_INPUT_BYTES = 16 * 1024;
@@ -38,7 +36,7 @@ export interface KeyUploadError {
 /** A validated public key, ready to store: only public members, with its kid and pinned algorithm. */
 export interface ParsedClientKey {
   kid: string;
-  alg: ClientKeyAlgorithm;
+  alg: KeyAlgorithm;
   publicJwk: JWK;
   /** RFC 7638 JWK thumbprint (SHA-256, base64url). */
   fingerprint: string;
@@ -55,8 +53,8 @@ export interface KeyUploadInput {
   alg?: string;
 }
 
-const ALGORITHM_FOR_KEY_TYPE: Record<string, ClientKeyAlgorithm> = { EC: "ES256", RSA: "RS256", OKP: "EdDSA" };
-const KEY_TYPE_NAMES: Record<ClientKeyAlgorithm, string> = {
+const ALGORITHM_FOR_KEY_TYPE: Record<string, KeyAlgorithm> = { EC: "ES256", RSA: "RS256", OKP: "EdDSA" };
+const KEY_TYPE_NAMES: Record<KeyAlgorithm, string> = {
   ES256: "an EC P-256 key",
   RS256: "an RSA key",
   EdDSA: "an Ed25519 key",
@@ -70,7 +68,7 @@ const refuse = (field: KeyUploadError["field"], code: KeyUploadErrorCode, messag
   error: { field, code, message },
 });
 
-const isAlgorithm = (value: unknown): value is ClientKeyAlgorithm =>
+const isAlgorithm = (value: unknown): value is KeyAlgorithm =>
   typeof value === "string" && (KEY_ALGORITHMS as readonly string[]).includes(value);
 
 const unsupportedAlgorithm = (field: "key" | "alg", alg: string) =>
@@ -93,7 +91,7 @@ export async function parseClientKeyUpload(input: KeyUploadInput): Promise<KeyUp
   if (!text) return refuse("key", "empty", "Paste a PEM certificate or a public JWK.");
   const chosenAlg = input.alg?.trim() ?? "";
   if (chosenAlg && !isAlgorithm(chosenAlg)) return unsupportedAlgorithm("alg", chosenAlg);
-  const alg = chosenAlg ? (chosenAlg as ClientKeyAlgorithm) : null;
+  const alg = chosenAlg ? (chosenAlg as KeyAlgorithm) : null;
 
   let candidate: { jwk: Record<string, unknown>; source: "jwk" | "pem" } | KeyUploadResult;
   if (text.startsWith("{")) candidate = readJwk(text);
@@ -182,7 +180,7 @@ async function readPem(text: string): Promise<{ jwk: Record<string, unknown>; so
 async function validateJwk(
   jwk: Record<string, unknown>,
   source: "jwk" | "pem",
-  chosenAlg: ClientKeyAlgorithm | null,
+  chosenAlg: KeyAlgorithm | null,
   formKid: string,
 ): Promise<KeyUploadResult> {
   const kty = jwk.kty;

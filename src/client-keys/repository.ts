@@ -1,8 +1,9 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { type AuditActor, type AuditEntry, type AuditTargetType, auditStatement } from "../audit/admin-audit";
 import type { Db } from "../db/client";
+import type { KeyAlgorithm } from "../db/schema";
 import { appRegistrations, clientKeys } from "../db/schema";
-import type { ClientKeyAlgorithm, ParsedClientKey } from "./parse";
+import type { ParsedClientKey } from "./parse";
 
 /** Enough for a rotation overlap plus a few parallel clients; more is a sign of keys never being cleaned up. */
 export const MAX_KEYS_PER_REGISTRATION = 10;
@@ -12,7 +13,7 @@ export const AUDIT_TARGET_TYPE = "client_key" satisfies AuditTargetType;
 export interface ClientKeySummary {
   id: number;
   kid: string;
-  alg: ClientKeyAlgorithm;
+  alg: KeyAlgorithm;
   fingerprint: string;
   expiresAt: number | null;
   createdAt: number;

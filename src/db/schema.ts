@@ -124,6 +124,8 @@ export const clientSecrets = sqliteTable(
 );
 
 export const KEY_ALGORITHMS = ["ES256", "RS256", "EdDSA"] as const;
+/** The one list of client key algorithms (§9): schema, upload parsing, the token read and assertion checks use it. */
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
 /** Public keys for private_key_jwt client authentication (§9). */
 export const clientKeys = sqliteTable(

@@ -1,7 +1,7 @@
 import { purgeSecurityEvents } from "../audit/retention";
 import { createDb } from "../db/client";
 import { DAY } from "../lib/time";
-import { purgeUsedAssertions } from "../oauth/client-auth/private-key-jwt";
+import { purgeUsedAssertions } from "../oauth/assertion-replay";
 
 /** Throttle windows are minutes long; a day-old window can no longer count. */
 export const THROTTLE_WINDOW_RETENTION = DAY;

@@ -1,8 +1,9 @@
+import type { KeyAlgorithm } from "../db/schema";
 /** A public key registered for private_key_jwt (§9), as the one read returns it. */
 export interface StoredClientKey {
   id: number;
   kid: string;
-  alg: "ES256" | "RS256" | "EdDSA";
+  alg: KeyAlgorithm;
   /** The public JWK, JSON text. */
   publicJwk: string;
   expiresAt: number | null;

@@ -1,8 +1,11 @@
 import { type CryptoKey, decodeJwt, errors, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from "jose";
 
 /**
- * Every jose call of the project lives in this module: signing keys (import, JWKS), access token signing and
- * verification. Every `jwtVerify` names its algorithms, issuer, audience and `typ`.
+ * The jose calls for our own tokens live in this module: signing keys (import, JWKS), access token signing and
+ * verification. Every `jwtVerify` names its algorithms, issuer, audience and `typ`. Two other modules call jose,
+ * each for one job and nothing else: `client-auth/private-key-jwt.ts` verifies client assertions against a
+ * registration's public keys (§9), and `src/client-keys/parse.ts` imports an uploaded PEM or JWK and computes its
+ * thumbprint.
  */
 
 /** Algorithms our own signing keys may use (§7: ES256, or EdDSA). */

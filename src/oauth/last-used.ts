@@ -1,26 +1,33 @@
 import { MINUTE } from "../lib/time";
-import type { StoredClient } from "./client-store";
 
 /**
- * Last used (§7): minute-accurate, written at most once per registration per minute, after the response. Most token
- * requests write nothing: the one read already says whether the column is fresh, and this isolate remembers what it
- * wrote; the conditional UPDATE settles races between isolates.
+ * Last used (§7), of registrations and of their public keys (§9): minute-accurate, written at most once per row per
+ * minute, after the response. Most token requests write nothing: the one read already says whether the column is
+ * fresh, and this isolate remembers what it wrote; the conditional UPDATE settles races between isolates.
  */
 
+export type LastUsedSubject = "app_registration" | "client_key";
+
 const MAX_TRACKED = 10_000;
-/** registration id → the `now` this isolate last wrote. */
-const writtenByIsolate = new Map<number, number>();
+/** `subject:id` → the `now` this isolate last wrote. */
+const writtenByIsolate = new Map<string, number>();
 
 const fresh = (at: number | null | undefined, now: number) => at != null && at <= now && now - at < MINUTE;
 
 /**
- * Whether this token request records Last used: not when the row read for it, or this isolate, saw a use within the
- * minute. A request that gets `true` has claimed the write for this isolate's minute.
+ * Whether this request records Last used of the row: not when the row as read (`lastUsedAt`), or this isolate, saw
+ * a use within the minute. A request that gets `true` has claimed the write for this isolate's minute.
  */
-export function claimLastUsedWrite(client: StoredClient, now: number): boolean {
-  if (fresh(client.lastUsedAt, now) || fresh(writtenByIsolate.get(client.registrationId), now)) return false;
+export function claimLastUsedWrite(
+  subject: LastUsedSubject,
+  id: number,
+  lastUsedAt: number | null | undefined,
+  now: number,
+): boolean {
+  const key = `${subject}:${id}`;
+  if (fresh(lastUsedAt, now) || fresh(writtenByIsolate.get(key), now)) return false;
   if (writtenByIsolate.size >= MAX_TRACKED) writtenByIsolate.clear();
-  writtenByIsolate.set(client.registrationId, now);
+  writtenByIsolate.set(key, now);
   return true;
 }
 
@@ -33,5 +40,14 @@ export async function recordLastUsed(d1: D1Database, registrationId: number, ip:
     .prepare(RECORD_LAST_USED_SQL)
     .bind(now, ip || null, registrationId)
     .run();
+  return result.meta.changes;
+}
+
+const RECORD_KEY_LAST_USED_SQL = `UPDATE client_keys SET last_used_at = ?1
+WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - ${MINUTE})`;
+
+/** Records a successful authentication with the key; returns the rows changed (0 when already written this minute). */
+export async function recordKeyLastUsed(d1: D1Database, keyId: number, now: number): Promise<number> {
+  const result = await d1.prepare(RECORD_KEY_LAST_USED_SQL).bind(now, keyId).run();
   return result.meta.changes;
 }

@@ -215,7 +215,7 @@ export const issue: TokenStep = async (x) => {
     scope,
     site: client.siteSlug,
   });
-  if (claimLastUsedWrite(client, x.now)) {
+  if (claimLastUsedWrite("app_registration", client.registrationId, client.lastUsedAt, x.now)) {
     afterResponse(x.waitUntil, "recording last used", () =>
       recordLastUsed(x.env.DB, client.registrationId, x.ip, x.now),
     );

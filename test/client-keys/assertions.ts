@@ -1,5 +1,6 @@
 import { base64url, generateKeyPair, type JWTPayload, SignJWT } from "jose";
-import { type ClientKeyAlgorithm, parseClientKeyUpload } from "../../src/client-keys/parse";
+import { parseClientKeyUpload } from "../../src/client-keys/parse";
+import type { KeyAlgorithm } from "../../src/db/schema";
 import { type AssertionKey, JWT_BEARER_ASSERTION_TYPE } from "../../src/oauth/client-auth/private-key-jwt";
 import { generateClientKeyPair, type TestKeyPair } from "./fixtures";
 
@@ -13,10 +14,7 @@ export interface ClientKey extends TestKeyPair {
 
 let nextKeyId = 1_000_000;
 
-export async function clientKey(
-  alg: ClientKeyAlgorithm,
-  kid = `${alg.toLowerCase()}-${nextKeyId}`,
-): Promise<ClientKey> {
+export async function clientKey(alg: KeyAlgorithm, kid = `${alg.toLowerCase()}-${nextKeyId}`): Promise<ClientKey> {
   const pair = await generateClientKeyPair(alg);
   const parsed = await parseClientKeyUpload({ key: JSON.stringify({ ...pair.publicJwk, kid }) });
   if (!parsed.ok) throw new Error(parsed.error.message);
@@ -76,7 +74,7 @@ export async function hmacWithPublicKey(key: ClientKey, claims: JWTPayload): Pro
 }
 
 /** A key pair the registration does not know (an attacker's). */
-export async function attackerKey(alg: ClientKeyAlgorithm | "PS256" = "ES256") {
+export async function attackerKey(alg: KeyAlgorithm | "PS256" = "ES256") {
   return generateKeyPair(alg, { extractable: true });
 }
 

@@ -1,8 +1,8 @@
 import { exportJWK, generateKeyPair, type JWK } from "jose";
-import type { ClientKeyAlgorithm } from "../../src/client-keys/parse";
+import type { KeyAlgorithm } from "../../src/db/schema";
 
 export interface TestKeyPair {
-  alg: ClientKeyAlgorithm;
+  alg: KeyAlgorithm;
   publicKey: CryptoKey;
   privateKey: CryptoKey;
   publicJwk: JWK;
@@ -10,7 +10,7 @@ export interface TestKeyPair {
 }
 
 /** A fresh key pair of the algorithm (RSA: 2048 bits), with both halves as JWKs. */
-export async function generateClientKeyPair(alg: ClientKeyAlgorithm): Promise<TestKeyPair> {
+export async function generateClientKeyPair(alg: KeyAlgorithm): Promise<TestKeyPair> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
   return { alg, publicKey, privateKey, publicJwk: await exportJWK(publicKey), privateJwk: await exportJWK(privateKey) };
 }

@@ -3,8 +3,8 @@ import { eq } from "drizzle-orm";
 import { exportJWK } from "jose";
 import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
-import type { ClientKeyAlgorithm } from "../../src/client-keys/parse";
 import { addClientKey } from "../../src/client-keys/repository";
+import type { KeyAlgorithm } from "../../src/db/schema";
 import { clientKeys, securityEvents } from "../../src/db/schema";
 import { MINUTE } from "../../src/lib/time";
 import {
@@ -35,7 +35,7 @@ const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const NOW_S = NOW / 1000;
 
 /** A registration in its own Site with one registered public key, stored the way the admin page stores it. */
-async function keyedClient(alg: ClientKeyAlgorithm = "ES256", options: { expiresAt?: number; enabled?: boolean } = {}) {
+async function keyedClient(alg: KeyAlgorithm = "ES256", options: { expiresAt?: number; enabled?: boolean } = {}) {
   const { site, registration, clientId, clientSecret } = await createClient({
     now: NOW,
     enabled: options.enabled,

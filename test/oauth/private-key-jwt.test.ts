@@ -3,12 +3,11 @@ import { eq } from "drizzle-orm";
 import { base64url, exportJWK, type JWTPayload, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { usedAssertions } from "../../src/db/schema";
+import { d1ReplayStore, purgeUsedAssertions } from "../../src/oauth/assertion-replay";
 import {
   type AssertionKey,
   type ClientAssertionInput,
-  d1ReplayStore,
   JWT_BEARER_ASSERTION_TYPE,
-  purgeUsedAssertions,
   verifyClientAssertion,
 } from "../../src/oauth/client-auth/private-key-jwt";
 import {

@@ -1,9 +1,9 @@
 import { type CryptoKey, compactVerify, decodeJwt, decodeProtectedHeader, errors, importJWK, type JWK } from "jose";
-import type { ClientKeyAlgorithm } from "../../client-keys/parse";
-import { KEY_ALGORITHMS } from "../../db/schema";
-import { MINUTE } from "../../lib/time";
+import { KEY_ALGORITHMS, type KeyAlgorithm } from "../../db/schema";
 import { afterResponse } from "../after-response";
+import { d1ReplayStore, type ReplayStore } from "../assertion-replay";
 import type { AssertionOnlyFailureCode } from "../errors";
+import { claimLastUsedWrite, recordKeyLastUsed } from "../last-used";
 import type { ClientAuthMethod } from "./types";
 
 /**
@@ -16,14 +16,14 @@ import type { ClientAuthMethod } from "./types";
 export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /** Algorithms a registered key may be pinned to, as advertised in `token_endpoint_auth_signing_alg_values_supported`. */
-export const CLIENT_ASSERTION_SIGNING_ALGORITHMS: readonly ClientKeyAlgorithm[] = KEY_ALGORITHMS;
+export const CLIENT_ASSERTION_SIGNING_ALGORITHMS: readonly KeyAlgorithm[] = KEY_ALGORITHMS;
 
 /**
  * The `alg` header values each pinned algorithm accepts. RFC 9864 names the Ed25519 signature `Ed25519` and
  * deprecates the polymorphic `EdDSA`; both denote the same algorithm on an Ed25519 key, and current clients (such as
  * oauth4webapi) send `Ed25519`.
  */
-const ACCEPTED_HEADER_ALGORITHMS: Record<ClientKeyAlgorithm, readonly string[]> = {
+const ACCEPTED_HEADER_ALGORITHMS: Record<KeyAlgorithm, readonly string[]> = {
   ES256: ["ES256"],
   RS256: ["RS256"],
   EdDSA: ["EdDSA", "Ed25519"],
@@ -43,17 +43,12 @@ export type AssertionFailureCode = "MalformedRequest" | "InvalidIntegration" | A
 export interface AssertionKey {
   id: number;
   kid: string;
-  alg: ClientKeyAlgorithm;
+  alg: KeyAlgorithm;
   /** The stored public JWK (JSON text). */
   publicJwk: string;
   /** Epoch ms; null for a key without expiry. */
   expiresAt: number | null;
   lastUsedAt?: number | null;
-}
-
-/** Single use of `jti` (RFC 7523 §3 item 7): `claim` succeeds for exactly one caller per key until `expiresAt`. */
-export interface ReplayStore {
-  claim(key: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
 export interface ClientAssertionInput {
@@ -229,44 +224,6 @@ function importAssertionKey(key: AssertionKey): Promise<CryptoKey> {
   return imported;
 }
 
-/*
- * One conditional statement: the insert succeeds for a new key, or takes over a row whose assertion has expired
- * (a jti may be reused after its earlier assertion's exp); for a live row nothing happens and nothing is returned.
- * SQLite runs it atomically, so of any number of concurrent claims exactly one gets a row back.
- */
-const CLAIM_SQL = `INSERT INTO used_assertions (key, expires_at) VALUES (?1, ?2)
-ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_assertions.expires_at <= ?3
-RETURNING key`;
-
-/** The replay store on D1's used_assertions table. */
-export function d1ReplayStore(d1: D1Database): ReplayStore {
-  return {
-    async claim(key, expiresAt, now) {
-      const row = await d1.prepare(CLAIM_SQL).bind(key, Math.ceil(expiresAt), now).first<{ key: string }>();
-      return row !== null;
-    },
-  };
-}
-
-/**
- * Deletes used-assertion rows whose assertion has expired (they can no longer be replayed), at most `batchSize` per
- * call, through used_assertions_expires_idx. For the cron; `done` says nothing expired is left.
- */
-export async function purgeUsedAssertions(
-  d1: D1Database,
-  now: number,
-  { batchSize = 500 }: { batchSize?: number } = {},
-): Promise<{ deleted: number; done: boolean }> {
-  const result = await d1
-    .prepare(
-      "DELETE FROM used_assertions WHERE key IN (SELECT key FROM used_assertions WHERE expires_at <= ?1 LIMIT ?2)",
-    )
-    .bind(now, batchSize)
-    .run();
-  const deleted = result.meta.changes;
-  return { deleted, done: deleted < batchSize };
-}
-
 /** What private_key_jwt reads from a token request. */
 export interface PrivateKeyJwtCredentials {
   assertionType: string;
@@ -315,7 +272,7 @@ export const privateKeyJwt: ClientAuthMethod<PrivateKeyJwtCredentials> = {
     });
     if (!result.ok) return { ok: false, detail: result.code };
     const { key } = result;
-    if (claimKeyLastUsedWrite(key, context.now)) {
+    if (claimLastUsedWrite("client_key", key.id, key.lastUsedAt, context.now)) {
       afterResponse(context.waitUntil, "recording key last used", () =>
         recordKeyLastUsed(context.env.DB, key.id, context.now),
       );
@@ -323,29 +280,3 @@ export const privateKeyJwt: ClientAuthMethod<PrivateKeyJwtCredentials> = {
     return { ok: true };
   },
 };
-
-/*
- * The key's Last used, minute-accurate like the registration's (§7): written after the response, at most once per
- * key per minute. The one read says whether the column is fresh, this isolate remembers what it wrote, and the
- * conditional UPDATE settles races between isolates.
- */
-const MAX_TRACKED_KEYS = 10_000;
-const keyWritesByIsolate = new Map<number, number>();
-const fresh = (at: number | null | undefined, now: number) => at != null && at <= now && now - at < MINUTE;
-
-/** Whether this authentication records the key's Last used; `true` claims the write for this isolate's minute. */
-function claimKeyLastUsedWrite(key: AssertionKey, now: number): boolean {
-  if (fresh(key.lastUsedAt, now) || fresh(keyWritesByIsolate.get(key.id), now)) return false;
-  if (keyWritesByIsolate.size >= MAX_TRACKED_KEYS) keyWritesByIsolate.clear();
-  keyWritesByIsolate.set(key.id, now);
-  return true;
-}
-
-const RECORD_KEY_LAST_USED_SQL = `UPDATE client_keys SET last_used_at = ?1
-WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - ${MINUTE})`;
-
-/** Records a successful authentication with the key; returns the rows changed (0 when already written this minute). */
-export async function recordKeyLastUsed(d1: D1Database, keyId: number, now: number): Promise<number> {
-  const result = await d1.prepare(RECORD_KEY_LAST_USED_SQL).bind(now, keyId).run();
-  return result.meta.changes;
-}
