@@ -1,25 +1,11 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, newPage, signInAs, textOf, urlMatches, visible } from "./browser";
+import { describe, expect, it } from "vitest";
+import { acceptDialogs, signInAs, stamp, textOf, urlMatches, useBrowser, visible } from "./browser";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-const stamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
-
-/** Accepts the confirmation dialogs (hx-confirm) the way a person clicking OK would. */
-function acceptDialogs(page: Page) {
-  page.on("dialog", (dialog) => void dialog.accept());
-}
+const browser = useBrowser();
 
 describe("Global Administrator: Sites and users in a real browser", () => {
   it("creates a Site and its Site Administrator, who signs in and lands on it, then disables them", async () => {
-    const root = await newPage(browser);
+    const root = await browser.newPage();
     acceptDialogs(root);
     await signInAs(root, "root@example.test");
 
@@ -56,7 +42,7 @@ describe("Global Administrator: Sites and users in a real browser", () => {
     expect(await root.content()).not.toContain(password);
 
     // The new Site Administrator, in a browser of their own.
-    const newcomer = await newPage(browser);
+    const newcomer = await browser.newPage();
     await signInAs(newcomer, email, password);
     expect(new URL(newcomer.url()).pathname).toBe(`/sites/${slug}`);
     await visible(newcomer.getByRole("heading", { name: "Admin Center" }));
@@ -92,7 +78,7 @@ describe("Global Administrator: Sites and users in a real browser", () => {
 
   it("toggles a Site's REST API in place with htmx, and as a plain form without JavaScript", async () => {
     const slug = `toggle-${stamp()}`;
-    const root = await newPage(browser);
+    const root = await browser.newPage();
     await signInAs(root, "root@example.test");
     await root.goto("/admin/sites/new");
     await root.getByLabel("Slug").fill(slug);
@@ -110,7 +96,7 @@ describe("Global Administrator: Sites and users in a real browser", () => {
     expect(await textOf(root.locator(`#site-${slug} .rest-api-state`))).toBe("No");
     expect(new URL(root.url()).search).toBe("");
 
-    const plain = await newPage(browser, { javaScriptEnabled: false });
+    const plain = await browser.newPage({ javaScriptEnabled: false });
     await signInAs(plain, "root@example.test");
     await plain.goto("/admin/sites");
     await plain
@@ -123,7 +109,7 @@ describe("Global Administrator: Sites and users in a real browser", () => {
   });
 
   it("shows each validation error next to its field and keeps what was typed", async () => {
-    const page = await newPage(browser, { javaScriptEnabled: false });
+    const page = await browser.newPage({ javaScriptEnabled: false });
     await signInAs(page, "root@example.test");
     await page.goto("/admin/sites/new");
     await page.getByLabel("Slug").fill("main");

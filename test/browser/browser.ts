@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 // @ts-expect-error -- plain ESM script shared with `npm start`
 import { LOCAL_PASSWORD, queryLocal } from "../../scripts/local.mjs";
 
@@ -38,6 +38,31 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 export const baseURL = () => inject("baseURL");
+
+/** One Chromium for a test file: launched before its tests, closed after them; `newPage` opens a page in it. */
+export function useBrowser(): { newPage(options?: { javaScriptEnabled?: boolean }): Promise<Page> } {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    newPage(options) {
+      if (!browser) throw new Error("Chromium is not launched yet: open pages inside tests.");
+      return newPage(browser, options);
+    },
+  };
+}
+
+/** A short random suffix that keeps names unique across runs against the shared local database. */
+export const stamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+
+/** Accepts the confirmation dialogs (hx-confirm) the way a person clicking OK would. */
+export function acceptDialogs(page: Page) {
+  page.on("dialog", (dialog) => void dialog.accept());
+}
 
 export async function newPage(browser: Browser, options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext({

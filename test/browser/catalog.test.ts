@@ -2,35 +2,17 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 // @ts-expect-error -- plain ESM script shared with `npm start`
 import { hashPassword, LOCAL_PASSWORD } from "../../scripts/local.mjs";
-import {
-  baseURL,
-  DAY,
-  dateIn,
-  launchBrowser,
-  localSql,
-  newPage,
-  signInAs,
-  sqlText,
-  textOf,
-  urlMatches,
-  visible,
-} from "./browser";
+import { baseURL, DAY, dateIn, localSql, signInAs, sqlText, textOf, urlMatches, useBrowser, visible } from "./browser";
 
 const GRID = "/sites/main/settings/iam/app-registrations";
 const LAB_GRID = "/sites/lab/settings/iam/app-registrations";
 const SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), "../../docs/screenshots/app-registrations.png");
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const tag = () => randomUUID().slice(0, 8);
 
@@ -121,7 +103,7 @@ async function documentMarked(page: Page) {
 
 describe("the App registrations catalog in a real browser: seeds 003 (create) and 001 (renew)", () => {
   it("create → copy the secret → row with Enabled Yes, empty Last used, In N days → edit expiration → disable → enable → expire and renew → delete", async () => {
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL() });
     await signInAs(page, "admin@example.test");
 
@@ -232,7 +214,7 @@ describe("grid navigation in a real browser: sort, filter, views, settings, hist
       [`${t} charlie`, 20, false, 40],
       [`${t} delta`, -2, true, null],
     ]);
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await signInAs(page, "lab-admin@example.test");
     await page.goto(`${LAB_GRID}?q=${t}`);
     await htmxReady(page);
@@ -313,7 +295,7 @@ describe("grid navigation in a real browser: sort, filter, views, settings, hist
       [`${t} used`, 60, true, 1],
       [`${t} off`, 60, false, null],
     ]);
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await signInAs(page, "lab-admin@example.test");
     await page.goto(`${LAB_GRID}?q=${t}&never_used=1&sort=enabled`);
     await htmxReady(page);
@@ -372,7 +354,7 @@ describe("grid navigation in a real browser: sort, filter, views, settings, hist
 
 describe("with JavaScript off", () => {
   it("creates, filters and deletes with plain forms and links", async () => {
-    const page = await newPage(browser, { javaScriptEnabled: false });
+    const page = await browser.newPage({ javaScriptEnabled: false });
     await signInAs(page, "admin@example.test");
     await page.goto(GRID);
     const name = `No script ${tag()}`;
@@ -411,7 +393,7 @@ describe("with JavaScript off", () => {
 
 describe("an XSS payload as a Name", () => {
   it("is rendered inert in the grid, the page, the audit trail, the banner and the confirmation", async () => {
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     const alerts: string[] = [];
     page.on("dialog", (dialog) => {
       if (dialog.type() === "alert") alerts.push(dialog.message());
@@ -489,7 +471,7 @@ describe("README screenshot", () => {
       ],
       "Europe/Berlin",
     );
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await page.setViewportSize({ width: 1440, height: 760 });
     await signInAs(page, email);
     await page.goto(`/sites/${slug}/settings/iam/app-registrations`);

@@ -1,18 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
 // @ts-expect-error -- plain ESM script shared with `npm start`
 import { queryLocal } from "../../scripts/local.mjs";
-import { launchBrowser, newPage, signInAs, sqlText, textOf, visible } from "./browser";
+import { signInAs, sqlText, textOf, useBrowser, visible } from "./browser";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 /** A registration of Main Site, written straight into the dev server's local D1. */
 function createRegistration(name: string): { id: number; clientId: string } {
@@ -50,7 +44,7 @@ describe("public keys of a registration in a real browser", () => {
   it("a Site Administrator pastes a public JWK, sees it listed with its fingerprint, and removes it", async () => {
     const registration = createRegistration(`Browser keys ${randomUUID().slice(0, 8)}`);
     const key = await publicJwk("browser-key-1");
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await signInAs(page, "admin@example.test");
     await page.goto(keysPage(registration.id));
     await visible(page.getByRole("heading", { name: /^Public keys · Browser keys/ }));
@@ -94,7 +88,7 @@ describe("public keys of a registration in a real browser", () => {
   it("shows why a private key is refused next to the field and keeps what was typed", async () => {
     const registration = createRegistration(`Browser refusal ${randomUUID().slice(0, 8)}`);
     const key = await publicJwk("private-one");
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await signInAs(page, "admin@example.test");
     await page.goto(keysPage(registration.id));
     await page.getByLabel("Public key (PEM certificate or JWK)").fill(key.privateText);
@@ -109,7 +103,7 @@ describe("public keys of a registration in a real browser", () => {
   it("works without JavaScript: a plain form post adds, a confirmation page removes", async () => {
     const registration = createRegistration(`Browser no-JS ${randomUUID().slice(0, 8)}`);
     const key = await publicJwk("plain-form-key");
-    const page = await newPage(browser, { javaScriptEnabled: false });
+    const page = await browser.newPage({ javaScriptEnabled: false });
     await signInAs(page, "admin@example.test");
     await page.goto(keysPage(registration.id));
     await page.getByLabel("Public key (PEM certificate or JWK)").fill(key.text);

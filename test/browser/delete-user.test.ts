@@ -1,20 +1,11 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, newPage, signInAs, textOf, urlMatches, visible } from "./browser";
+import { describe, expect, it } from "vitest";
+import { signInAs, stamp, textOf, urlMatches, useBrowser, visible } from "./browser";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-const stamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+const browser = useBrowser();
 
 describe("Deleting a user in a real browser", () => {
   it("a Global Administrator disables a user, then deletes them by typing their email", async () => {
-    const root = await newPage(browser);
+    const root = await browser.newPage();
     root.on("dialog", (dialog) => void dialog.accept());
     await signInAs(root, "root@example.test");
 

@@ -1,34 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 // @ts-expect-error -- plain ESM script shared with `npm start`
 import { ROOT } from "../../scripts/local.mjs";
-import {
-  baseURL,
-  dateIn,
-  launchBrowser,
-  localSql,
-  newPage,
-  signInAs,
-  sqlText,
-  textOf,
-  urlMatches,
-  visible,
-} from "./browser";
+import { baseURL, dateIn, localSql, signInAs, sqlText, textOf, urlMatches, useBrowser, visible } from "./browser";
 
 const GRID = "/sites/main/settings/iam/app-registrations";
 /** Where `wrangler dev` writes the emails the send_email binding sends (text and HTML bodies, one file each). */
 const EMAIL_DIR = join(ROOT, ".wrangler/tmp/email");
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 /** Expires a registration, as a developer would with `wrangler d1 execute` (§11): yesterday, 00:00 UTC. */
 function expire(name: string) {
@@ -115,7 +98,7 @@ async function triggerCronUntil(page: Page, done: () => Promise<boolean>) {
 describe("expiry in a real browser against wrangler dev", () => {
   it("an expired registration: banner on every admin page, Dismiss until reload, the cron's notice and email, renewal clears it and tokens work again", async () => {
     const name = `Nightly backup ${randomUUID().slice(0, 8)}`;
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await signInAs(page, "admin@example.test");
     const { clientId, secret } = await createThroughUi(page, name);
     expect((await tokenRequest(clientId, secret)).status).toBe(200);
@@ -207,7 +190,7 @@ describe("expiry in a real browser against wrangler dev", () => {
 
   it("the Global Administrator sees every Site's banners naming the Site; a Site User sees none", async () => {
     const name = `Lab importer ${randomUUID().slice(0, 8)}`;
-    const lab = await newPage(browser);
+    const lab = await browser.newPage();
     await signInAs(lab, "lab-admin@example.test");
     await lab.goto("/sites/lab/settings/iam/app-registrations");
     await lab.getByRole("link", { name: "+ New registration" }).click();
@@ -217,7 +200,7 @@ describe("expiry in a real browser against wrangler dev", () => {
     await visible(lab.getByRole("heading", { name: "App registration created" }));
     expire(name);
 
-    const root = await newPage(browser);
+    const root = await browser.newPage();
     await signInAs(root, "root@example.test");
     for (const path of ["/sites/main", "/admin/sites", "/sites/lab/settings/iam"]) {
       await root.goto(path);
@@ -226,10 +209,10 @@ describe("expiry in a real browser against wrangler dev", () => {
       expect(await textOf(banner)).toContain(`the App registration ${name} (Lab Site) has expired.`);
     }
     // Main's administrator and Site User see no banner of Lab.
-    const admin = await newPage(browser);
+    const admin = await browser.newPage();
     await signInAs(admin, "admin@example.test");
     expect(await bannerOf(admin, name).count()).toBe(0);
-    const user = await newPage(browser);
+    const user = await browser.newPage();
     await signInAs(user, "user@example.test");
     await visible(user.getByRole("heading", { name: "Admin Center" }));
     expect(await user.locator(".api-client-alert").count()).toBe(0);

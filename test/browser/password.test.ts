@@ -1,16 +1,8 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, newPage, signInAs, textOf, urlMatches, visible } from "./browser";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { signInAs, stamp, textOf, urlMatches, useBrowser, visible } from "./browser";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-const stamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+const browser = useBrowser();
 
 /** Signs in and expects the generic refusal. */
 async function expectSignInRefused(page: Page, email: string, password: string) {
@@ -25,7 +17,7 @@ async function expectSignInRefused(page: Page, email: string, password: string) 
 describe("Passwords in a real browser", () => {
   it("a user changes their own password from the header, then a Global Administrator sets a new one", async () => {
     // An account of this test's own (no Site), so the accounts other browser tests sign in with stay as they are.
-    const root = await newPage(browser);
+    const root = await browser.newPage();
     await signInAs(root, "root@example.test");
     const email = `password-${stamp()}@example.test`;
     const initial = `initial words ${stamp()}`;
@@ -38,7 +30,7 @@ describe("Passwords in a real browser", () => {
     const userPage = new URL(root.url()).pathname;
 
     // The user changes it themselves, through the link on their email in the header.
-    const user = await newPage(browser);
+    const user = await browser.newPage();
     await signInAs(user, email, initial);
     await user.getByRole("link", { name: email }).click();
     await urlMatches(user, /\/account\/password$/);

@@ -1,18 +1,11 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, newPage, signInAs, textOf, urlMatches, visible } from "./browser";
+import { describe, expect, it } from "vitest";
+import { signInAs, textOf, urlMatches, useBrowser, visible } from "./browser";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 describe("admin shell in a real browser", () => {
   it("refuses a wrong password with a generic error", async () => {
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await page.goto("/");
     await urlMatches(page, /\/sign-in/);
     await page.getByLabel("Email").fill("admin@example.test");
@@ -23,7 +16,7 @@ describe("admin shell in a real browser", () => {
   });
 
   it("a Site Administrator of main reaches IAM › App registrations through the navigation", async () => {
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await signInAs(page, "admin@example.test");
     expect(new URL(page.url()).pathname).toBe("/sites/main");
     await visible(page.getByRole("heading", { name: "Admin Center" }));
@@ -40,7 +33,7 @@ describe("admin shell in a real browser", () => {
   });
 
   it("a Site User sees the Admin Center but gets 403 on IAM pages", async () => {
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await signInAs(page, "user@example.test");
     await visible(page.getByRole("heading", { name: "Admin Center" }));
     expect(await page.getByRole("link", { name: "App registrations" }).count()).toBe(0);
@@ -50,7 +43,7 @@ describe("admin shell in a real browser", () => {
   });
 
   it("the Global Administrator switches between every Site and sees the global pages", async () => {
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await signInAs(page, "root@example.test");
     await visible(page.getByText("Global Administrator", { exact: true }));
     await page.getByText(/^Site: /).click();
@@ -67,7 +60,7 @@ describe("admin shell in a real browser", () => {
   });
 
   it("the Lab Site Administrator lands on lab and signs out", async () => {
-    const page = await newPage(browser);
+    const page = await browser.newPage();
     await signInAs(page, "lab-admin@example.test");
     expect(new URL(page.url()).pathname).toBe("/sites/lab");
     await page.getByRole("button", { name: "Sign out" }).click();
