@@ -6,10 +6,9 @@ import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { hashPassword, verifyPassword } from "../lib/crypto";
 import { type AdminContext, validForm } from "../lib/forms";
-import { changeOwnPassword } from "../sites/user-service";
+import { changeOwnPassword, changePasswordForm } from "../users/passwords";
 import { requireSignIn } from "./guards";
 import { recordPasswordFailure } from "./password-failures";
-import { changePasswordForm } from "./password-forms";
 import { setSessionCookie } from "./session-cookie";
 import { reservePasswordAttempt } from "./throttle";
 

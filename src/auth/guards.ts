@@ -9,7 +9,7 @@ import { memberships, sites } from "../db/schema";
 import type { AppEnv } from "../env";
 import { timingSafeEqual } from "../lib/crypto";
 import { isHtmx } from "../lib/htmx";
-import { SESSION_COOKIE, validateSessionToken } from "./sessions";
+import { SESSION_COOKIE, validateSessionToken } from "../users/sessions";
 
 /** Loads the session from the cookie (or null) and the Sites the user can reach. */
 export const loadSession = createMiddleware<AppEnv>(async (c, next) => {

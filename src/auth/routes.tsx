@@ -8,11 +8,11 @@ import { users } from "../db/schema";
 import type { AppEnv } from "../env";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../lib/crypto";
 import { validForm } from "../lib/forms";
+import { createSession, invalidateSession } from "../users/sessions";
 import { accountRoutes } from "./account-routes";
 import { safeNextPath } from "./next-path";
 import { recordPasswordFailure } from "./password-failures";
 import { deleteSessionCookie, setSessionCookie } from "./session-cookie";
-import { createSession, invalidateSession } from "./sessions";
 import { reservePasswordAttempt } from "./throttle";
 
 const GENERIC_ERROR = "The email or password is incorrect.";

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
-import { SESSION_ABSOLUTE_TIMEOUT, SESSION_COOKIE } from "./sessions";
+import { SESSION_ABSOLUTE_TIMEOUT, SESSION_COOKIE } from "../users/sessions";
 
 /** §10: `__Host-` prefixed, Secure, HttpOnly, SameSite=Lax, the whole site, as long as the session can live. */
 export function setSessionCookie(c: Context, token: string): void {

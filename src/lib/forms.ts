@@ -1,7 +1,9 @@
 import { zValidator } from "@hono/zod-validator";
 import type { Context } from "hono";
-import type { z } from "zod";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
 import type { AppEnv } from "../env";
+import { displayText } from "./text";
 
 export type AdminContext = Context<AppEnv>;
 
@@ -73,3 +75,37 @@ export function validated<T extends z.ZodType, Tg extends Target>(target: Tg, sc
 export function validForm<T extends z.ZodType>(schema: T, onInvalid: OnInvalid) {
   return validated("form", schema, onInvalid);
 }
+
+/** A checkbox: sent as "on" when ticked, absent otherwise. */
+export const checkbox = z
+  .unknown()
+  .optional()
+  .transform((value) => value === "on");
+
+/** A display name people type: trimmed, 1–100 characters, no spoofing characters (src/lib/text.ts). */
+export const displayName = (what: string) =>
+  displayText(
+    z
+      .string({ error: `Enter ${what}.` })
+      .trim()
+      .min(1, `Enter ${what}.`)
+      .max(100, "Use at most 100 characters."),
+  );
+
+/** Which fragment an htmx toggle answers with: the list row or the section of the user's page. */
+export const VIEWS = ["row", "page"] as const;
+
+/** The on/off switches (REST API enabled, disabled, Global Administrator): the new value, explicitly. */
+export const toggleForm = z.object({
+  value: z.enum(["true", "false"], { error: "Send value=true or value=false." }).transform((v) => v === "true"),
+  view: z
+    .enum(VIEWS)
+    .optional()
+    .transform((v) => v ?? "page")
+    .catch("page"),
+});
+
+/** An on/off switch's form (`value=true|false`); the buttons always send one of the two, so anything else is a 422. */
+export const validToggle = validForm(toggleForm, () => {
+  throw new HTTPException(422, { message: "Send value=true or value=false." });
+});

@@ -1,4 +1,4 @@
-import { type ExpiryEmail, ExpiryNoticeEmail } from "../../views/emails/expiry-notice";
+import { type ExpiryEmail, ExpiryNoticeEmail } from "../../views/notifications/expiry-email";
 import type { Bindings } from "../env";
 import { formatInstant } from "../lib/time";
 import { TEMPLATE_TITLES } from "./cadence";

@@ -1,22 +1,13 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import {
-  type ActionErrorProps,
-  NewSitePage,
-  SitePage,
-  SiteRow,
-  SitesPage,
-  sitesCrumbs,
-  siteValues,
-} from "../../views/admin/sites";
-import type { Errors, Values } from "../../views/components/form";
+import type { ActionErrorProps, Errors, Values } from "../../views/components/form";
+import { NewSitePage, SitePage, SiteRow, SitesPage, sitesCrumbs, siteValues } from "../../views/sites/pages";
 import { listAuditTrail } from "../audit/admin-audit";
 import { actorOf, csrfOf } from "../auth/guards";
 import { createDb, type Db } from "../db/client";
 import type { AppEnv } from "../env";
-import { type AdminContext, typedValues, validForm } from "../lib/forms";
+import { type AdminContext, typedValues, validForm, validToggle } from "../lib/forms";
 import { isHtmx } from "../lib/htmx";
-import { validToggle } from "./admin-request";
 import {
   createSite,
   findSiteBySlug,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatInstant } from "../../src/lib/time";
 import { basicAuthorization, callWorker, FORM, uniqueIp } from "../helpers/oauth";
-import { createForm, createThroughForm, gridPath, NOW, siteWithAdmin } from "../registrations/support";
+import { createForm, createThroughForm, gridPath, NOW, siteWithAdmin } from "../helpers/registration-pages";
 
 /* Seeds 003 and 000 end to end through the admin form: create → token with Basic → list devices → Last used in the grid. */
 describe("the seed flow through the admin UI", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MINUTE } from "../../src/lib/time";
 import { createSite, createUser, signIn } from "../helpers/app";
-import { recordFailure, T0, tableRows } from "./helpers";
+import { recordFailure, T0, tableRows } from "../helpers/security-log";
 
 /** Two Sites with one row each, a row no Site can be tied to, and one person per role. */
 async function world() {

@@ -4,7 +4,7 @@ import { SIGN_IN_MAX_FAILURES_PER_ACCOUNT } from "../../src/auth/throttle";
 import { MINUTE } from "../../src/lib/time";
 import { createSite, createUser, db, signIn, unique } from "../helpers/app";
 import { createClient, requestToken, uniqueIp } from "../helpers/oauth";
-import { postSignIn, rowsForClient, T0, tableRows } from "./helpers";
+import { postSignIn, rowsForClient, T0, tableRows } from "../helpers/security-log";
 
 describe("coalescing identical failures (§8)", () => {
   it("turns a burst of 200 concurrent identical failures into one row with count 200", async () => {

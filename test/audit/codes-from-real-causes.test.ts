@@ -7,6 +7,7 @@ import { parseClientKeyUpload } from "../../src/client-keys/parse";
 import { addClientKey } from "../../src/client-keys/repository";
 import { type SecurityEventType, type Site, sites } from "../../src/db/schema";
 import { DAY, HOUR } from "../../src/lib/time";
+import { createUser, db, formBody, ORIGIN, signIn } from "../helpers/app";
 import {
   assertionClaims,
   assertionForm,
@@ -14,8 +15,7 @@ import {
   type ClientKey,
   clientKey,
   signAssertion,
-} from "../client-keys/assertions";
-import { createUser, db, formBody, ORIGIN, signIn } from "../helpers/app";
+} from "../helpers/client-assertions";
 import {
   basicAuthorization,
   callWorker,
@@ -25,7 +25,7 @@ import {
   requestToken,
   uniqueIp,
 } from "../helpers/oauth";
-import { escapeHtml, rowsForClient, tableRows } from "./helpers";
+import { escapeHtml, rowsForClient, tableRows } from "../helpers/security-log";
 
 /*
  * Each §8 detail code produced by its real cause through the real token endpoint and REST API, then found on the

@@ -3,7 +3,7 @@ import { CSV_HEADER, csvField, csvLine } from "../../src/audit/csv";
 import { describeDetailCode } from "../../src/audit/detail-codes";
 import { MINUTE } from "../../src/lib/time";
 import { createSite, createUser, signIn } from "../helpers/app";
-import { recordFailure, T0 } from "./helpers";
+import { recordFailure, T0 } from "../helpers/security-log";
 
 describe("CSV fields", () => {
   it("leave plain text and numbers as they are", () => {

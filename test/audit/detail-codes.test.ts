@@ -4,7 +4,7 @@ import { SIGN_IN_MAX_FAILURES_PER_ACCOUNT } from "../../src/auth/throttle";
 import type { SecurityEventType } from "../../src/db/schema";
 import { MINUTE } from "../../src/lib/time";
 import { createUser, PASSWORD, signIn, unique } from "../helpers/app";
-import { escapeHtml, postSignIn, T0, tableRows } from "./helpers";
+import { escapeHtml, postSignIn, T0, tableRows } from "../helpers/security-log";
 
 /**
  * The §8 table, as the specification states it, plus FeatureDisabled under API access denied: the REST API also

@@ -7,7 +7,7 @@ import { RegistrationHealth, RegistrationHealthCell } from "../../views/audit/he
 import { createSite, createUser, db, signIn } from "../helpers/app";
 import { createClient, requestToken, uniqueIp } from "../helpers/oauth";
 import { createRegistration } from "../helpers/registrations";
-import { recordFailure, T0, tableRows } from "./helpers";
+import { recordFailure, T0, tableRows } from "../helpers/security-log";
 
 async function registrationWithHistory() {
   const site = await createSite({ timeZone: "Europe/Lisbon" });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DETAIL_CODES } from "../../src/audit/detail-codes";
 import { MINUTE } from "../../src/lib/time";
 import { createSite, createUser, signIn } from "../helpers/app";
-import { escapeHtml, recordFailure, T0, tableRows } from "./helpers";
+import { escapeHtml, recordFailure, T0, tableRows } from "../helpers/security-log";
 
 const hrefs = (html: string) => [...html.matchAll(/href="([^"]+)"/g)].map((m) => (m[1] ?? "").replaceAll("&amp;", "&"));
 

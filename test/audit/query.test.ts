@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { resolveTimeRange, securityLogBatches } from "../../src/audit/query";
 import { DAY, HOUR, MINUTE } from "../../src/lib/time";
 import { createSite, db } from "../helpers/app";
-import { recordFailure, T0 } from "./helpers";
+import { recordFailure, T0 } from "../helpers/security-log";
 
 describe("time range", () => {
   it("counts a preset back from now, 7 days by default", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { purgeSecurityEvents, SECURITY_LOG_RETENTION } from "../../src/audit/retention";
 import { MINUTE } from "../../src/lib/time";
 import { createSite, db } from "../helpers/app";
-import { recordFailure, rowsForClient } from "./helpers";
+import { recordFailure, rowsForClient } from "../helpers/security-log";
 
 describe("security-log retention", () => {
   it("purges rows last seen more than 90 days ago, in batches, and keeps the rest", async () => {

@@ -3,7 +3,7 @@ import { describeDetailCode } from "../../src/audit/detail-codes";
 import { DAY, HOUR, MINUTE } from "../../src/lib/time";
 import { createSite, createUser, signIn, unique } from "../helpers/app";
 import { createRegistration } from "../helpers/registrations";
-import { recordFailure, T0, tableRows } from "./helpers";
+import { recordFailure, T0, tableRows } from "../helpers/security-log";
 
 async function siteAdmin(timeZone = "UTC") {
   const site = await createSite({ timeZone });

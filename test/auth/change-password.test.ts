@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { SIGN_IN_MAX_FAILURES_PER_ACCOUNT, SIGN_IN_WINDOW } from "../../src/auth/throttle";
 import { securityEvents, sessions, users } from "../../src/db/schema";
 import { hashPassword, sha256Hex, verifyPassword } from "../../src/lib/crypto";
-import { changeOwnPassword } from "../../src/sites/user-service";
+import { changeOwnPassword } from "../../src/users/passwords";
+import { auditRowsFor, fieldError, textOf } from "../helpers/admin-pages";
 import {
   type Browser,
   call,
@@ -16,7 +17,6 @@ import {
   signIn,
   unique,
 } from "../helpers/app";
-import { auditRowsFor, fieldError, textOf } from "../sites/helpers";
 
 const PATH = "/account/password";
 const NEW_PASSWORD = "a longer passphrase for the plant";

@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { SESSION_IDLE_TIMEOUT } from "../../src/auth/sessions";
 import { SIGN_IN_WINDOW } from "../../src/auth/throttle";
 import { securityEvents, sessions } from "../../src/db/schema";
 import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from "../../src/lib/crypto";
 import { HOUR } from "../../src/lib/time";
+import { SESSION_IDLE_TIMEOUT } from "../../src/users/sessions";
 import { call, createSite, createUser, db, formBody, ORIGIN, PASSWORD, signIn } from "../helpers/app";
 
 const postSignIn = (email: string, password: string, headers: Record<string, string> = {}, now?: number) =>

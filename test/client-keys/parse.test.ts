@@ -1,8 +1,8 @@
 import { calculateJwkThumbprint, exportJWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { MAX_KEY_INPUT_BYTES, parseClientKeyUpload } from "../../src/client-keys/parse";
-import { generateClientKeyPair, generateP384KeyPair, generateWeakRsaKeyPair } from "./fixtures";
-import { privateKeyPem, publicKeyPem, selfSignedCertificate } from "./x509";
+import { generateClientKeyPair, generateP384KeyPair, generateWeakRsaKeyPair } from "../helpers/key-pairs";
+import { privateKeyPem, publicKeyPem, selfSignedCertificate } from "../helpers/x509";
 
 const ALGORITHMS = ["ES256", "RS256", "EdDSA"] as const;
 

@@ -5,9 +5,9 @@ import { MAX_KEYS_PER_REGISTRATION } from "../../src/client-keys/repository";
 import { adminAuditEvents, clientKeys } from "../../src/db/schema";
 import { addCalendarDays, calendarDateInZone, DAY, startOfDayInZone } from "../../src/lib/time";
 import { type Browser, createSite, createUser, db, signIn } from "../helpers/app";
+import { generateClientKeyPair, generateWeakRsaKeyPair } from "../helpers/key-pairs";
 import { createRegistration } from "../helpers/registrations";
-import { generateClientKeyPair, generateWeakRsaKeyPair } from "./fixtures";
-import { privateKeyPem, selfSignedCertificate } from "./x509";
+import { privateKeyPem, selfSignedCertificate } from "../helpers/x509";
 
 const NOW = Date.UTC(2026, 10, 22, 9, 30);
 const HTMX = { "HX-Request": "true" };

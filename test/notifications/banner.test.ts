@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { appRegistrations, type Site } from "../../src/db/schema";
 import { DAY, MINUTE } from "../../src/lib/time";
 import { createSite, createUser, db, PASSWORD, signIn } from "../helpers/app";
+import { setEnabled, setExpiry } from "../helpers/notifications";
 import { createRegistration } from "../helpers/registrations";
-import { setEnabled, setExpiry } from "./fixtures";
 
 // 00:00 on 1 October 2031 (UTC): the registrations below expire then.
 const EXPIRY = Date.UTC(2031, 9, 1);

@@ -7,7 +7,6 @@ import { DAY, HOUR } from "../../src/lib/time";
 import { retryDelaySeconds } from "../../src/notifications/consumer";
 import type { NoticeBatchMessage } from "../../src/notifications/messages";
 import { db } from "../helpers/app";
-import { createRegistration } from "../helpers/registrations";
 import {
   DEAD_LETTER_QUEUE,
   deliveriesFor,
@@ -17,7 +16,8 @@ import {
   setEnabled,
   setExpiry,
   siteWithAdmins,
-} from "./fixtures";
+} from "../helpers/notifications";
+import { createRegistration } from "../helpers/registrations";
 
 const N = Date.UTC(2031, 4, 1, 12);
 

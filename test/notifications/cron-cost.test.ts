@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAY, MINUTE } from "../../src/lib/time";
 import { runCron } from "../../src/notifications/scheduled";
-import { drain, recordingBindings, siteWithAdmins } from "./fixtures";
+import { drain, recordingBindings, siteWithAdmins } from "../helpers/notifications";
 
 /** The D1 binding, counting the rows D1 reports reading for every statement run through it. */
 function countingD1(d1: D1Database) {

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type ExpiryNotice, LOCAL_ORIGIN, publicOrigin, renderExpiryEmail } from "../../src/notifications/email";
 import { hashClientSecret } from "../../src/registrations/secrets";
+import { drain, recordingBindings, runScheduled, siteWithAdmins } from "../helpers/notifications";
 import { createRegistration } from "../helpers/registrations";
-import { drain, recordingBindings, runScheduled, siteWithAdmins } from "./fixtures";
 
 const ORIGIN = "https://admin.alloyscan.example";
 

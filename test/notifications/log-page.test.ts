@@ -4,8 +4,8 @@ import { appRegistrations, notificationDeliveries, notifications, type Site, typ
 import { DAY } from "../../src/lib/time";
 import { runCron } from "../../src/notifications/scheduled";
 import { createSite, createUser, db, PASSWORD, signIn } from "../helpers/app";
+import { DEAD_LETTER_QUEUE, deliverMessages, recordingBindings, siteWithAdmins } from "../helpers/notifications";
 import { createRegistration } from "../helpers/registrations";
-import { DEAD_LETTER_QUEUE, deliverMessages, recordingBindings, siteWithAdmins } from "./fixtures";
 
 // 10:00 in Berlin (CET).
 const N = Date.UTC(2031, 2, 10, 9);

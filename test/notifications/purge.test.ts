@@ -6,7 +6,7 @@ import { DAY, MINUTE } from "../../src/lib/time";
 import { purgeExpired } from "../../src/notifications/purge";
 import { runCron } from "../../src/notifications/scheduled";
 import { createUser, db, unique } from "../helpers/app";
-import { recordingBindings } from "./fixtures";
+import { recordingBindings } from "../helpers/notifications";
 
 const NOW = Date.UTC(2032, 0, 20, 3);
 

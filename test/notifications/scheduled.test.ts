@@ -8,7 +8,6 @@ import { DAY, HOUR, MINUTE, startOfDayInZone } from "../../src/lib/time";
 import { evaluateExpiry } from "../../src/notifications/evaluate";
 import { runCron } from "../../src/notifications/scheduled";
 import { createUser, db } from "../helpers/app";
-import { createRegistration } from "../helpers/registrations";
 import {
   deliveriesFor,
   deliverMessages,
@@ -20,7 +19,8 @@ import {
   setEnabled,
   setExpiry,
   siteWithAdmins,
-} from "./fixtures";
+} from "../helpers/notifications";
+import { createRegistration } from "../helpers/registrations";
 
 const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 

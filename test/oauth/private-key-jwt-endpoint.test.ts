@@ -7,6 +7,7 @@ import { addClientKey } from "../../src/client-keys/repository";
 import type { KeyAlgorithm } from "../../src/db/schema";
 import { clientKeys, securityEvents } from "../../src/db/schema";
 import { MINUTE } from "../../src/lib/time";
+import { db, ORIGIN } from "../helpers/app";
 import {
   assertionClaims,
   assertionForm,
@@ -16,8 +17,7 @@ import {
   JWT_BEARER_ASSERTION_TYPE,
   signAssertion,
   unsecuredAssertion,
-} from "../client-keys/assertions";
-import { db, ORIGIN } from "../helpers/app";
+} from "../helpers/client-assertions";
 import {
   basicAuthorization,
   createClient,

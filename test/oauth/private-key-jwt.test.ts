@@ -10,6 +10,7 @@ import {
   JWT_BEARER_ASSERTION_TYPE,
   verifyClientAssertion,
 } from "../../src/oauth/client-auth/private-key-jwt";
+import { db } from "../helpers/app";
 import {
   assertionClaims,
   attackerKey,
@@ -18,8 +19,7 @@ import {
   hmacWithPublicKey,
   signAssertion,
   unsecuredAssertion,
-} from "../client-keys/assertions";
-import { db } from "../helpers/app";
+} from "../helpers/client-assertions";
 
 const ISSUER = "https://auth.alloyscan.test";
 const TOKEN_ENDPOINT = `${ISSUER}/oauth/token`;

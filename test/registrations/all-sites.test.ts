@@ -2,8 +2,8 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { savedViews } from "../../src/db/schema";
 import { createSite, db, unique } from "../helpers/app";
+import { clientFor, gridHeaders, gridRows, HTMX, NOW } from "../helpers/registration-pages";
 import { createRegistration } from "../helpers/registrations";
-import { clientFor, gridHeaders, gridRows, HTMX, NOW } from "./support";
 
 describe("the Global Administrator's all-Sites grid (§4)", () => {
   it("lists every Site's registrations with a Site column, each in its own Site's zone, linking into its Site", async () => {

@@ -4,8 +4,16 @@ import { describe, expect, it } from "vitest";
 import { adminAuditEvents, appRegistrations, clientSecrets } from "../../src/db/schema";
 import { CLIENT_SECRET_PATTERN, hashClientSecret } from "../../src/registrations/secrets";
 import { createSite, db } from "../helpers/app";
+import {
+  auditOf,
+  createForm,
+  createThroughForm,
+  gridPath,
+  NOW,
+  registrationsOf,
+  siteWithAdmin,
+} from "../helpers/registration-pages";
 import { createRegistration } from "../helpers/registrations";
-import { auditOf, createForm, createThroughForm, gridPath, NOW, registrationsOf, siteWithAdmin } from "./support";
 
 describe("the create form (§4)", () => {
   it("offers the fields with their defaults: Enabled on, devices:read, 1 hour", async () => {

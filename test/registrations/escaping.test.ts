@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
+import {
+  clientFor,
+  createForm,
+  createThroughForm,
+  DAY,
+  gridPath,
+  HTMX,
+  NOW,
+  regPath,
+  siteWithAdmin,
+} from "../helpers/registration-pages";
 import { createRegistration } from "../helpers/registrations";
-import { clientFor, createForm, createThroughForm, DAY, gridPath, HTMX, NOW, regPath, siteWithAdmin } from "./support";
 
 const PAYLOADS = ["<img src=x onerror=alert(1)>", '"><script>alert(1)</script>'];
 

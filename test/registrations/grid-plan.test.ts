@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { gridStatements, loadGridPage } from "../../src/registrations/grid";
 import { DEFAULT_QUERY, type GridQuery } from "../../src/registrations/grid-query";
 import { createSite, db } from "../helpers/app";
-import { NOW } from "./support";
+import { NOW } from "../helpers/registration-pages";
 
 /** SQLite's plan for a statement drizzle built, as its detail lines. */
 async function planOf(statement: { toSQL(): { sql: string; params: unknown[] } }): Promise<string[]> {

@@ -2,8 +2,17 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { appRegistrations, memberships, type Site, savedViews, userPreferences } from "../../src/db/schema";
 import { createSite, db } from "../helpers/app";
+import {
+  clientFor,
+  DAY,
+  gridHeaders,
+  gridPath,
+  gridRows,
+  HTMX,
+  NOW,
+  siteWithAdmin,
+} from "../helpers/registration-pages";
 import { createRegistration } from "../helpers/registrations";
-import { clientFor, DAY, gridHeaders, gridPath, gridRows, HTMX, NOW, siteWithAdmin } from "./support";
 
 /** A registration with chosen grid values (times relative to NOW). */
 async function seed(

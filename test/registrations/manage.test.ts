@@ -5,7 +5,6 @@ import { recordSecurityEvent } from "../../src/audit/security-events";
 import { appRegistrations, clientSecrets, securityEvents, sites } from "../../src/db/schema";
 import { hashClientSecret } from "../../src/registrations/secrets";
 import { db } from "../helpers/app";
-import { createRegistration } from "../helpers/registrations";
 import {
   auditOf,
   createForm,
@@ -20,7 +19,8 @@ import {
   siteWithAdmin,
   textOf,
   versionIn,
-} from "./support";
+} from "../helpers/registration-pages";
+import { createRegistration } from "../helpers/registrations";
 
 /** The edit form as the browser would send it: the stored values, the version, and the changes. */
 async function editForm(

@@ -2,7 +2,6 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { appRegistrations } from "../../src/db/schema";
 import { call, createSite, db } from "../helpers/app";
-import { createRegistration } from "../helpers/registrations";
 import {
   auditOf,
   type Client,
@@ -15,7 +14,8 @@ import {
   postWithoutToken,
   registrationsOf,
   regPath,
-} from "./support";
+} from "../helpers/registration-pages";
+import { createRegistration } from "../helpers/registrations";
 
 /** Every route of the catalog of one Site, for one registration id, as [method, path, form]. */
 function everyRoute(site: { slug: string }, id: number): [string, string, Record<string, string | string[]>][] {

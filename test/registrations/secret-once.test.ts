@@ -10,7 +10,15 @@ import {
 } from "../../src/db/schema";
 import { hashClientSecret } from "../../src/registrations/secrets";
 import { db } from "../helpers/app";
-import { clientFor, createThroughForm, gridPath, HTMX, regPath, siteWithAdmin, versionIn } from "./support";
+import {
+  clientFor,
+  createThroughForm,
+  gridPath,
+  HTMX,
+  regPath,
+  siteWithAdmin,
+  versionIn,
+} from "../helpers/registration-pages";
 
 afterEach(() => {
   vi.restoreAllMocks();

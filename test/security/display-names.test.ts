@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { appRegistrations, savedViews, sites, users } from "../../src/db/schema";
+import { fieldError, signInGlobalAdmin } from "../helpers/admin-pages";
 import { db, unique } from "../helpers/app";
 import { callWorker, createClient, eventsFor, requestToken } from "../helpers/oauth";
-import { createForm, gridPath, siteWithAdmin } from "../registrations/support";
-import { fieldError, signInGlobalAdmin } from "../sites/helpers";
+import { createForm, gridPath, siteWithAdmin } from "../helpers/registration-pages";
 
 /**
  * Names and descriptions that people type are shown to others (grid, pages, emails, logs): characters that make

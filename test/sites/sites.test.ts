@@ -3,9 +3,17 @@ import { describe, expect, it } from "vitest";
 import { adminAuditEvents, appRegistrations, sites } from "../../src/db/schema";
 import { startOfDayInZone } from "../../src/lib/time";
 import { updateSite } from "../../src/sites/site-service";
+import {
+  auditRowsFor,
+  elementById,
+  fieldError,
+  HTMX,
+  inputValue,
+  signInGlobalAdmin,
+  textOf,
+} from "../helpers/admin-pages";
 import { call, createSite, createUser, db, ORIGIN, signIn, unique } from "../helpers/app";
 import { createRegistration } from "../helpers/registrations";
-import { auditRowsFor, elementById, fieldError, HTMX, inputValue, signInGlobalAdmin, textOf } from "./helpers";
 
 const siteForm = (overrides: Record<string, string> = {}) => ({
   slug: unique("site"),

@@ -14,8 +14,8 @@ import {
 } from "../../src/audit/query";
 import { SECURITY_EVENTS, type SecurityEventType, type Site } from "../../src/db/schema";
 import { FilterInput, type FilterInputProps, FilterSelect, type FilterSelectProps } from "../components/filter-field";
+import { gridNavigation } from "../components/format";
 import { FilterProblems, Pager, ResultsTable } from "../components/paged-results";
-import { gridNavigation } from "../registrations/format";
 
 /** Which log is shown: one Site's (its administrators) or every Site's (Global Administrator). */
 export type LogView = { kind: "site"; site: Site } | { kind: "global"; sites: Site[] };

@@ -1,6 +1,6 @@
 import type { AuditAction, AuditRow, AuditValue } from "../../src/audit/admin-audit";
-import { ROLE_LABELS } from "../admin/labels";
-import { formatLifetime } from "../registrations/format";
+import { formatLifetime } from "./format";
+import { ROLE_LABELS } from "./labels";
 import { When } from "./when";
 
 /** Every action in words. Rows recorded before the vocabulary was one were migrated (migrations/0003). */

@@ -1,5 +1,5 @@
 import type { Child } from "hono/jsx";
-import { MIN_PASSWORD_LENGTH } from "../../src/sites/validation";
+import { MIN_PASSWORD_LENGTH } from "../../src/users/passwords";
 
 export type Errors = Record<string, string | undefined>;
 export type Values = Record<string, string | undefined>;

@@ -1,5 +1,5 @@
 import type { Child } from "hono/jsx";
-import { gridNavigation } from "../registrations/format";
+import { gridNavigation } from "./format";
 
 /** One page of a filtered log, as its query returns it. */
 export interface ResultPage {

@@ -3,8 +3,8 @@ import { formatInstant } from "../../src/lib/time";
 import { TEMPLATE_TITLES } from "../../src/notifications/cadence";
 import type { DeliveryRow, NotificationLogPage, NotificationRow } from "../../src/notifications/log-query";
 import { FilterSelect, type FilterSelectProps } from "../components/filter-field";
+import { gridNavigation } from "../components/format";
 import { FilterProblems, Pager, ResultsTable } from "../components/paged-results";
-import { gridNavigation } from "../registrations/format";
 
 export const RESULTS_ID = "notification-log-results";
 

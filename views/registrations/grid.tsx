@@ -15,9 +15,9 @@ import {
 } from "../../src/registrations/grid-query";
 import { expiresLabel, isExpired } from "../../src/registrations/lifecycle";
 import { CsrfField } from "../components/form";
+import { gridNavigation } from "../components/format";
 import { FilterProblems } from "../components/paged-results";
 import { When } from "../components/when";
-import { gridNavigation } from "./format";
 
 export const GRID_ID = "registrations-grid";
 

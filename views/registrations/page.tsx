@@ -4,8 +4,9 @@ import type { AppRegistration, Site } from "../../src/db/schema";
 import { expiresLabel, registrationState } from "../../src/registrations/lifecycle";
 import { AuditTrail } from "../components/audit-trail";
 import { CsrfField, Notice } from "../components/form";
+import { formatLifetime } from "../components/format";
 import { When } from "../components/when";
-import { formatLifetime, StateBadge } from "./format";
+import { StateBadge } from "./format";
 
 export const STATUS_ID = "registration-status";
 export const AUDIT_ID = "audit-trail";

@@ -1,7 +1,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import { adminAuditEvents } from "../../src/db/schema";
-import { createUser, db, signIn } from "../helpers/app";
-import { textOf } from "../helpers/html";
+import { createUser, db, signIn } from "./app";
+import { textOf } from "./html";
 
 /** A signed-in Global Administrator (a fresh account per call). */
 export async function signInGlobalAdmin() {

@@ -10,11 +10,11 @@ import {
   userPreferences,
   users,
 } from "../../src/db/schema";
-import { deleteUser } from "../../src/sites/user-service";
+import { deleteUser } from "../../src/users/accounts";
+import { auditRowsFor, elementById, fieldError, HTMX, signInGlobalAdmin, textOf } from "../helpers/admin-pages";
 import { call, createSite, createUser, db, formBody, ORIGIN, PASSWORD, signIn, unique } from "../helpers/app";
 import { requestToken } from "../helpers/oauth";
 import { createRegistration } from "../helpers/registrations";
-import { auditRowsFor, elementById, fieldError, HTMX, signInGlobalAdmin, textOf } from "./helpers";
 
 const userById = (id: number) => db().select().from(users).where(eq(users.id, id)).get();
 const membershipsOf = (userId: number) => db().select().from(memberships).where(eq(memberships.userId, userId)).all();

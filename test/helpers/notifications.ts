@@ -11,7 +11,7 @@ import { notificationDeliveries, notifications, type Role } from "../../src/db/s
 import type { Bindings, NotificationMessage } from "../../src/env";
 import worker from "../../src/index";
 import { handleQueue } from "../../src/notifications/consumer";
-import { createSite, createUser, db } from "../helpers/app";
+import { createSite, createUser, db } from "./app";
 
 export const CRON = "*/15 * * * *";
 export const QUEUE = "app-registrations-notifications";

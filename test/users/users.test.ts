@@ -2,8 +2,16 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { memberships, sessions, users } from "../../src/db/schema";
 import { verifyPassword } from "../../src/lib/crypto";
+import {
+  auditRowsFor,
+  elementById,
+  fieldError,
+  HTMX,
+  inputValue,
+  signInGlobalAdmin,
+  textOf,
+} from "../helpers/admin-pages";
 import { call, createSite, createUser, db, ORIGIN, signIn, unique } from "../helpers/app";
-import { auditRowsFor, elementById, fieldError, HTMX, inputValue, signInGlobalAdmin, textOf } from "./helpers";
 
 const INITIAL_PASSWORD = "first day at the plant";
 

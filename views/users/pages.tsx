@@ -1,8 +1,8 @@
 import type { AuditRow } from "../../src/audit/admin-audit";
 import type { Site } from "../../src/db/schema";
 import { formatInstant } from "../../src/lib/time";
-import type { UserMembership, UserSummary, UserWithMemberships } from "../../src/sites/user-service";
-import { MIN_PASSWORD_LENGTH } from "../../src/sites/validation";
+import type { UserMembership, UserSummary, UserWithMemberships } from "../../src/users/accounts";
+import { MIN_PASSWORD_LENGTH } from "../../src/users/passwords";
 import { CHANGE_PASSWORD_PATH } from "../auth/change-password";
 import { AuditTrail } from "../components/audit-trail";
 import {
@@ -19,7 +19,7 @@ import {
   ToggleForm,
   type Values,
 } from "../components/form";
-import { ROLE_LABELS, yesNo } from "./labels";
+import { ROLE_LABELS, yesNo } from "../components/labels";
 
 export const usersCrumbs = (leaf?: string) =>
   leaf ? [{ label: "Users", href: "/admin/users" }, { label: leaf }] : [{ label: "Users" }];

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { recordSecurityEvent, type SecurityEventInput } from "../../src/audit/security-events";
 import { securityEvents } from "../../src/db/schema";
-import { call, db, formBody, ORIGIN } from "../helpers/app";
+import { call, db, formBody, ORIGIN } from "./app";
 
 /** A fixed instant for tests that pin the clock: 2031-03-10 09:30:00 UTC (a Monday). */
 export const T0 = Date.UTC(2031, 2, 10, 9, 30, 0);

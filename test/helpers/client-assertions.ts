@@ -2,7 +2,7 @@ import { base64url, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { parseClientKeyUpload } from "../../src/client-keys/parse";
 import type { KeyAlgorithm } from "../../src/db/schema";
 import { type AssertionKey, JWT_BEARER_ASSERTION_TYPE } from "../../src/oauth/client-auth/private-key-jwt";
-import { generateClientKeyPair, type TestKeyPair } from "./fixtures";
+import { generateClientKeyPair, type TestKeyPair } from "./key-pairs";
 
 export { JWT_BEARER_ASSERTION_TYPE };
 

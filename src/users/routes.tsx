@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import type { ActionErrorProps } from "../../views/admin/sites";
+import type { ActionErrorProps, Errors, Values } from "../../views/components/form";
 import {
   AccountSection,
   DeleteUserSection,
@@ -12,35 +12,30 @@ import {
   UserRow,
   UsersPage,
   usersCrumbs,
-} from "../../views/admin/users";
-import type { Errors, Values } from "../../views/components/form";
+} from "../../views/users/pages";
 import { type AuditActor, deletedUserEmail, listAuditTrail } from "../audit/admin-audit";
 import { actorOf, csrfOf } from "../auth/guards";
-import { setPasswordForm } from "../auth/password-forms";
 import { clearSignInFailures } from "../auth/throttle";
 import { createDb, type Db } from "../db/client";
 import { type Site, sites } from "../db/schema";
 import type { AppEnv } from "../env";
 import { hashPassword } from "../lib/crypto";
-import { type AdminContext, typedValues, validated, validForm } from "../lib/forms";
+import { type AdminContext, type toggleForm, typedValues, validated, validForm, validToggle } from "../lib/forms";
 import { isHtmx } from "../lib/htmx";
-import { validToggle } from "./admin-request";
 import {
   createUser,
   deleteUser,
   findUser,
   listUsers,
-  type MembershipChangeResult,
-  removeMembership,
-  resetPassword,
   setGlobalAdmin,
-  setMembership,
   setUserDisabled,
   type UserChangeResult,
   type UserSummary,
   type UserWithMemberships,
-} from "./user-service";
-import { membershipForm, newUserForm, type toggleForm } from "./validation";
+} from "./accounts";
+import { type MembershipChangeResult, removeMembership, setMembership } from "./memberships";
+import { resetPassword, setPasswordForm } from "./passwords";
+import { membershipForm, newUserForm } from "./validation";
 
 type Ctx = AdminContext;
 

@@ -1,8 +1,8 @@
 import { and, eq } from "drizzle-orm";
 import { adminAuditEvents, appRegistrations, type Role, type Site, type sites } from "../../src/db/schema";
 import { DAY } from "../../src/lib/time";
-import { type Browser, call, createSite, createUser, db, formBody, ORIGIN, signIn, unique } from "../helpers/app";
-import { textOf } from "../helpers/html";
+import { type Browser, call, createSite, createUser, db, formBody, ORIGIN, signIn, unique } from "./app";
+import { textOf } from "./html";
 
 /** A pinned "now" for the catalog tests: Wednesday 15 January 2031, 12:00 UTC. */
 export const NOW = Date.UTC(2031, 0, 15, 12, 0);

@@ -16,7 +16,7 @@ import {
   ToggleForm,
   type Values,
 } from "../components/form";
-import { ROLE_LABELS, yesNo } from "./labels";
+import { ROLE_LABELS, yesNo } from "../components/labels";
 
 export const sitesCrumbs = (leaf?: string) =>
   leaf ? [{ label: "Sites", href: "/admin/sites" }, { label: leaf }] : [{ label: "Sites" }];

@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { SIGN_IN_MAX_FAILURES_PER_ACCOUNT, SIGN_IN_WINDOW } from "../../src/auth/throttle";
 import { sessions, users } from "../../src/db/schema";
 import { verifyPassword } from "../../src/lib/crypto";
+import { auditRowsFor, elementById, fieldError, signInGlobalAdmin, textOf } from "../helpers/admin-pages";
 import { call, createSite, createUser, db, formBody, ORIGIN, PASSWORD, signIn } from "../helpers/app";
-import { auditRowsFor, elementById, fieldError, signInGlobalAdmin, textOf } from "./helpers";
 
 const NEW_PASSWORD = "handed over on a sticky note";
 

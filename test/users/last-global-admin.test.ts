@@ -1,9 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { sessions, users } from "../../src/db/schema";
-import { findUser, setUserDisabled } from "../../src/sites/user-service";
+import { findUser, setUserDisabled } from "../../src/users/accounts";
+import { auditRowsFor, HTMX } from "../helpers/admin-pages";
 import { createUser, db, signIn } from "../helpers/app";
-import { auditRowsFor, HTMX } from "./helpers";
 
 // This file's D1 starts empty and its tests run in order, so it knows every Global Administrator there is.
 const activeGlobalAdmins = async () =>
