@@ -1,9 +1,22 @@
 /** User accounts (§4, Global Administrator): list, find, create, disable, the Global Administrator flag, delete. */
 import { and, asc, count, eq, inArray, or, type SQL, sql } from "drizzle-orm";
-import { type AuditActor, auditStatement } from "../audit/admin-audit";
+import { type AuditAction, type AuditActor, type AuditChanges, auditStatement } from "../audit/admin-audit";
 import type { Db } from "../db/client";
 import { adminAuditEvents, memberships, type Role, type Site, sites, users } from "../db/schema";
 import { invalidateUserSessionsStatement } from "./sessions";
+
+/**
+ * The audit row of a change to a user account or one of its memberships (`siteId`), written only when the statement
+ * before it in the batch changed a row. The email identifies the account for good, even after it is deleted.
+ */
+export function auditUserChange(
+  db: Db,
+  change: { email: string; siteId?: number; action: AuditAction; changes: AuditChanges; actor: AuditActor },
+  now: number,
+) {
+  const { email, siteId, ...rest } = change;
+  return auditStatement(db, { siteId: siteId ?? null, targetType: "user", targetLabel: email, ...rest }, now);
+}
 
 /** A user as the admin pages show it: never the password hash. */
 export interface UserSummary {
@@ -132,12 +145,10 @@ export async function createUser(db: Db, input: NewUser, actor: AuditActor, now:
     })
     .onConflictDoNothing({ target: users.email })
     .returning(summaryColumns);
-  const audit = auditStatement(
+  const audit = auditUserChange(
     db,
     {
-      siteId: null,
-      targetType: "user",
-      targetLabel: email,
+      email: email,
       action: "create",
       changes: { email: [null, email], name: [null, input.name], isGlobalAdmin: [null, input.isGlobalAdmin] },
       actor,
@@ -152,12 +163,11 @@ export async function createUser(db: Db, input: NewUser, actor: AuditActor, now:
         db
           .insert(memberships)
           .select(sql`select u.id, ${m.site.id}, ${m.role} from users u where u.email = ${email} and changes() > 0`),
-        auditStatement(
+        auditUserChange(
           db,
           {
             siteId: m.site.id,
-            targetType: "user",
-            targetLabel: email,
+            email: email,
             action: "add_membership",
             changes: { site: [null, m.site.slug], role: [null, m.role] },
             actor,
@@ -204,12 +214,10 @@ export async function setUserDisabled(
   now: number,
 ): Promise<UserChangeResult> {
   if (disabled && target.id === actor.id) return { ok: false, code: "SelfDisable" };
-  const audit = auditStatement(
+  const audit = auditUserChange(
     db,
     {
-      siteId: null,
-      targetType: "user",
-      targetLabel: target.email,
+      email: target.email,
       action: disabled ? "disable" : "enable",
       changes: { disabled: [!disabled, disabled] },
       actor,
@@ -262,12 +270,10 @@ export async function setGlobalAdmin(
     : and(eq(users.id, target.id), eq(users.isGlobalAdmin, true), anotherActiveGlobalAdmin(target.id));
   const [updated] = await db.batch([
     db.update(users).set({ isGlobalAdmin }).where(condition).returning(summaryColumns),
-    auditStatement(
+    auditUserChange(
       db,
       {
-        siteId: null,
-        targetType: "user",
-        targetLabel: target.email,
+        email: target.email,
         action: isGlobalAdmin ? "grant_global_admin" : "revoke_global_admin",
         changes: { isGlobalAdmin: [!isGlobalAdmin, isGlobalAdmin] },
         actor,
@@ -301,12 +307,10 @@ export async function deleteUser(
       .delete(users)
       .where(and(eq(users.id, target.id), eq(users.disabled, true)))
       .returning({ id: users.id }),
-    auditStatement(
+    auditUserChange(
       db,
       {
-        siteId: null,
-        targetType: "user",
-        targetLabel: target.email,
+        email: target.email,
         action: "delete",
         changes: { email: [target.email, null], name: [target.name, null] },
         actor,

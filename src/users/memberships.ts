@@ -1,9 +1,18 @@
 /** Memberships (§2): a user's role in a Site, added, changed and removed with their audit rows. */
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import { type AuditActor, auditStatement } from "../audit/admin-audit";
+import type { AuditActor } from "../audit/admin-audit";
 import type { Db } from "../db/client";
 import { memberships, type Role, type Site } from "../db/schema";
-import type { UserSummary } from "./accounts";
+import { auditUserChange, type UserSummary } from "./accounts";
+
+/** The user's membership of the Site (its role), if any. */
+function membershipOf(db: Db, userId: number, siteId: number) {
+  return db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.userId, userId), eq(memberships.siteId, siteId)))
+    .get();
+}
 
 export type MembershipChangeResult =
   | { ok: true; action: "add_membership" | "change_role" | "remove_membership" | null }
@@ -50,11 +59,7 @@ export async function setMembership(
   actor: AuditActor,
   now: number,
 ): Promise<MembershipChangeResult> {
-  const existing = await db
-    .select({ role: memberships.role })
-    .from(memberships)
-    .where(and(eq(memberships.userId, target.id), eq(memberships.siteId, site.id)))
-    .get();
+  const existing = await membershipOf(db, target.id, site.id);
   if (existing?.role === role) return { ok: true, action: null };
   const action = existing ? "change_role" : "add_membership";
   const write = existing
@@ -72,12 +77,11 @@ export async function setMembership(
     : db.insert(memberships).values({ userId: target.id, siteId: site.id, role }).onConflictDoNothing();
   const [result] = await db.batch([
     write,
-    auditStatement(
+    auditUserChange(
       db,
       {
         siteId: site.id,
-        targetType: "user",
-        targetLabel: target.email,
+        email: target.email,
         action,
         changes: existing
           ? { site: [site.slug, site.slug], role: [existing.role, role] }
@@ -99,11 +103,7 @@ export async function removeMembership(
   actor: AuditActor,
   now: number,
 ): Promise<MembershipChangeResult> {
-  const existing = await db
-    .select({ role: memberships.role })
-    .from(memberships)
-    .where(and(eq(memberships.userId, target.id), eq(memberships.siteId, site.id)))
-    .get();
+  const existing = await membershipOf(db, target.id, site.id);
   if (!existing) return { ok: false, code: "NotMember" };
   const [result] = await db.batch([
     db
@@ -115,12 +115,11 @@ export async function removeMembership(
           existing.role === "site_admin" ? anotherActiveSiteAdmin(site.id, target.id) : undefined,
         ),
       ),
-    auditStatement(
+    auditUserChange(
       db,
       {
         siteId: site.id,
-        targetType: "user",
-        targetLabel: target.email,
+        email: target.email,
         action: "remove_membership",
         changes: { site: [site.slug, null], role: [existing.role, null] },
         actor,

@@ -1,9 +1,9 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import { type AuditActor, auditStatement } from "../audit/admin-audit";
+import type { AuditActor } from "../audit/admin-audit";
 import type { Db } from "../db/client";
 import { users } from "../db/schema";
-import type { UserSummary } from "./accounts";
+import { auditUserChange, type UserSummary } from "./accounts";
 import { createSessionStatement, invalidateUserSessionsStatement } from "./sessions";
 
 /**
@@ -73,11 +73,7 @@ function passwordChangeStatements(
       .update(users)
       .set({ passwordHash })
       .where(and(eq(users.id, target.id), onlyIf)),
-    auditStatement(
-      db,
-      { siteId: null, targetType: "user", targetLabel: target.email, action, changes: {}, actor },
-      now,
-    ),
+    auditUserChange(db, { email: target.email, action, changes: {}, actor }, now),
     invalidateUserSessionsStatement(db, target.id, storesPasswordHash(target.id, passwordHash)),
   ] as const;
 }

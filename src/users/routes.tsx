@@ -9,6 +9,7 @@ import {
   MembershipsSection,
   NewUserPage,
   UserPage,
+  type UserPageFeedback,
   UserRow,
   UsersPage,
   usersCrumbs,
@@ -105,24 +106,15 @@ async function loadUser(db: Db, id: string | undefined): Promise<UserWithMembers
 async function renderUserPage(
   c: Ctx,
   entry: UserWithMemberships,
-  options: {
-    status?: 200 | 404 | 409 | 422;
-    accountError?: ActionErrorProps;
-    membershipValues?: Values;
-    membershipErrors?: Errors;
-    membershipError?: ActionErrorProps;
-    passwordErrors?: Errors;
-    passwordError?: ActionErrorProps;
-    deleteErrors?: Errors;
-    deleteError?: ActionErrorProps;
-  } = {},
+  options: UserPageFeedback & { status?: 200 | 404 | 409 | 422 } = {},
 ) {
+  const { status, ...feedback } = options;
   const db = createDb(c.env.DB);
   const [siteList, trail] = await Promise.all([
     allSites(db),
     listAuditTrail(db, { type: "user", email: entry.user.email }),
   ]);
-  c.status(options.status ?? 200);
+  c.status(status ?? 200);
   return c.render(
     <UserPage
       entry={entry}
@@ -130,15 +122,8 @@ async function renderUserPage(
       trail={trail}
       csrf={csrfOf(c)}
       isSelf={entry.user.id === c.var.session?.user.id}
-      notice={options.status ? undefined : notice(c)}
-      accountError={options.accountError}
-      membershipValues={options.membershipValues}
-      membershipErrors={options.membershipErrors}
-      membershipError={options.membershipError}
-      passwordErrors={options.passwordErrors}
-      passwordError={options.passwordError}
-      deleteErrors={options.deleteErrors}
-      deleteError={options.deleteError}
+      notice={status ? undefined : notice(c)}
+      {...feedback}
     />,
     { title: `${entry.user.email} · Users`, breadcrumbs: usersCrumbs(entry.user.email) },
   );

@@ -25,6 +25,13 @@ function linksFor(view: LogView) {
   };
 }
 
+/** The bold lead-in of a part of a symptom ("Where to verify:", "Resolution:"). */
+const Lead = ({ children }: { children: Child }) => (
+  <p>
+    <strong>{children}</strong>
+  </p>
+);
+
 function Symptom({ id, title, children }: { id: string; title: string; children: Child }) {
   return (
     <section class="help-symptom card" id={id} aria-labelledby={`${id}-title`}>
@@ -82,9 +89,7 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
           <strong>Likely cause:</strong> one or more App registrations have passed their Expiration date. One rose-pink
           banner per expired registration shows at the top of every page until it is renewed or deleted.
         </p>
-        <p>
-          <strong>Where to verify:</strong>
-        </p>
+        <Lead>Where to verify:</Lead>
         <ul>
           <li>
             <a href={links.grid({ state: "expired" })}>App registrations whose Expires shows Expired</a>
@@ -96,9 +101,7 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
             (<code>IntegrationExpired</code>, last 7 days)
           </li>
         </ul>
-        <p>
-          <strong>Resolution:</strong>
-        </p>
+        <Lead>Resolution:</Lead>
         <ol>
           <li>Open the affected registration.</li>
           <li>
@@ -115,9 +118,7 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
           registration has expired (Expires shows Expired); the registration is disabled (Enabled = No); or REST API
           enabled is off for the Site.
         </p>
-        <p>
-          <strong>Where to verify:</strong>
-        </p>
+        <Lead>Where to verify:</Lead>
         <ul>
           <li>
             The App registrations grid: <a href={links.grid({ state: "expired" })}>expired registrations</a> and{" "}
@@ -139,9 +140,7 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
             <ConsumerLookup action={links.logBase} />
           </li>
         </ul>
-        <p>
-          <strong>Resolution:</strong>
-        </p>
+        <Lead>Resolution:</Lead>
         <ol>
           <li>
             Confirm the Client ID matches what the consumer sends. The grid shows the Client ID; the secret is never

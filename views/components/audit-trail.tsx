@@ -1,4 +1,5 @@
 import type { AuditAction, AuditRow, AuditValue } from "../../src/audit/admin-audit";
+import { DataTable } from "./data-table";
 import { formatLifetime } from "./format";
 import { ROLE_LABELS } from "./labels";
 import { When } from "./when";
@@ -76,49 +77,41 @@ export function AuditTrail(props: {
   return (
     <section id={props.id} class="audit-trail" aria-labelledby={headingId} hx-swap-oob={props.oob ? "true" : undefined}>
       <h2 id={headingId}>{props.heading}</h2>
-      {props.rows.length === 0 ? (
-        <p class="muted">No changes recorded yet.</p>
-      ) : (
-        <table class="grid audit">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.rows.map((row) => (
-              <tr>
-                <td>
-                  <When at={row.at} timeZone={props.timeZone} />
-                </td>
-                <td>{row.actorEmail}</td>
-                <td>
-                  <strong>{ACTIONS[row.action as AuditAction] ?? row.action}</strong>
-                  <ul class="changes">
-                    {Object.entries(row.changes).map(([field, [before, after]]) => (
-                      <li>
-                        {FIELDS[field] ?? field}:{" "}
-                        {SHOWS_AFTER.has(row.action) ? (
-                          show(field, after)
-                        ) : SHOWS_BEFORE.has(row.action) ? (
-                          show(field, before)
-                        ) : (
-                          <>
-                            <span class="before">{show(field, before)}</span> →{" "}
-                            <span class="after">{show(field, after)}</span>
-                          </>
-                        )}
-                      </li>
-                    ))}
-                  </ul>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        rowCount={props.rows.length}
+        empty="No changes recorded yet."
+        columns={["When", "Who", "What"]}
+        class="grid audit"
+      >
+        {props.rows.map((row) => (
+          <tr>
+            <td>
+              <When at={row.at} timeZone={props.timeZone} />
+            </td>
+            <td>{row.actorEmail}</td>
+            <td>
+              <strong>{ACTIONS[row.action as AuditAction] ?? row.action}</strong>
+              <ul class="changes">
+                {Object.entries(row.changes).map(([field, [before, after]]) => (
+                  <li>
+                    {FIELDS[field] ?? field}:{" "}
+                    {SHOWS_AFTER.has(row.action) ? (
+                      show(field, after)
+                    ) : SHOWS_BEFORE.has(row.action) ? (
+                      show(field, before)
+                    ) : (
+                      <>
+                        <span class="before">{show(field, before)}</span> →{" "}
+                        <span class="after">{show(field, after)}</span>
+                      </>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }

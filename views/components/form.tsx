@@ -63,6 +63,14 @@ const validity = (id: string, { hint, error }: FieldProps) => ({
   "aria-describedby": describedBy(id, hint, error),
 });
 
+/**
+ * The props that tie a field to its form, its name, what was typed and its error: `field("email")` spreads into a
+ * TextField or SelectField, so each field names itself once.
+ */
+export function fieldsOf(form: string, values: Values, errors: Errors) {
+  return (name: string) => ({ form, name, value: values[name], error: errors[name] });
+}
+
 export function TextField(
   props: FieldProps & {
     value?: string;
@@ -100,27 +108,28 @@ export function TextField(
  * policy and what the change does to sessions.
  */
 export function NewPasswordFields(props: { form: string; errors: Errors; consequence: string }) {
+  const fields = [
+    {
+      name: "newPassword",
+      label: "New password",
+      hint: `At least ${MIN_PASSWORD_LENGTH} characters. ${props.consequence}`,
+    },
+    { name: "confirmPassword", label: "Confirm new password", hint: undefined },
+  ];
   return (
     <>
-      <TextField
-        form={props.form}
-        name="newPassword"
-        label="New password"
-        type="password"
-        error={props.errors.newPassword}
-        required
-        autocomplete="new-password"
-        hint={`At least ${MIN_PASSWORD_LENGTH} characters. ${props.consequence}`}
-      />
-      <TextField
-        form={props.form}
-        name="confirmPassword"
-        label="Confirm new password"
-        type="password"
-        error={props.errors.confirmPassword}
-        required
-        autocomplete="new-password"
-      />
+      {fields.map((field) => (
+        <TextField
+          form={props.form}
+          name={field.name}
+          label={field.label}
+          type="password"
+          error={props.errors[field.name]}
+          required
+          autocomplete="new-password"
+          hint={field.hint}
+        />
+      ))}
     </>
   );
 }
@@ -187,6 +196,17 @@ export function PostForm(props: {
         </div>
       </form>
     </>
+  );
+}
+
+/** A page that is one form: its heading, then the form. */
+export function FormPage(props: { title: string } & Parameters<typeof PostForm>[0]) {
+  const { title, ...form } = props;
+  return (
+    <section class="admin-area card form-page">
+      <h1>{title}</h1>
+      <PostForm {...form} />
+    </section>
   );
 }
 

@@ -4,11 +4,14 @@ import type { SiteMember, SiteSummary } from "../../src/sites/site-service";
 import { timeZoneOptions } from "../../src/sites/time-zones";
 import { DEFAULT_MAX_REGISTRATION_DAYS, MAX_REGISTRATION_DAYS_LIMIT } from "../../src/sites/validation";
 import { AuditTrail } from "../components/audit-trail";
+import { DataTable } from "../components/data-table";
 import {
   ActionError,
   type ActionErrorProps,
   CheckboxField,
   type Errors,
+  FormPage,
+  fieldsOf,
   Notice,
   PostForm,
   SelectField,
@@ -16,6 +19,7 @@ import {
   ToggleForm,
   type Values,
 } from "../components/form";
+
 import { ROLE_LABELS, yesNo } from "../components/labels";
 
 export const sitesCrumbs = (leaf?: string) =>
@@ -64,23 +68,11 @@ export function SitesPage({ sites, csrf, notice }: { sites: SiteSummary[]; csrf:
           + New Site
         </a>
       </div>
-      <table class="grid" aria-label="Sites">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Slug</th>
-            <th scope="col">Time zone</th>
-            <th scope="col">REST API enabled</th>
-            <th scope="col">Registrations</th>
-            <th scope="col">Members</th>
-          </tr>
-        </thead>
-        <tbody>
-          {sites.map((summary) => (
-            <SiteRow summary={summary} csrf={csrf} />
-          ))}
-        </tbody>
-      </table>
+      <DataTable columns={["Name", "Slug", "Time zone", "REST API enabled", "Registrations", "Members"]} label="Sites">
+        {sites.map((summary) => (
+          <SiteRow summary={summary} csrf={csrf} />
+        ))}
+      </DataTable>
       {sites.length === 0 ? <p class="muted">No Sites yet.</p> : null}
     </section>
   );
@@ -97,17 +89,10 @@ function SiteSettingsFields({
   errors: Errors;
   checkedDefault: boolean;
 }) {
+  const field = fieldsOf("site", values, errors);
   return (
     <>
-      <TextField
-        form="site"
-        name="name"
-        label="Display name"
-        value={values.name}
-        error={errors.name}
-        required
-        maxLength={100}
-      />
+      <TextField {...field("name")} label="Display name" required maxLength={100} />
       <SelectField
         form="site"
         name="timeZone"
@@ -126,15 +111,12 @@ function SiteSettingsFields({
         hint="When off, every token request of the Site's App registrations fails (FeatureDisabled)."
       />
       <TextField
-        form="site"
-        name="maxRegistrationDays"
+        {...field("maxRegistrationDays")}
         label="Maximum registration lifetime (days)"
         type="number"
         inputMode="numeric"
         min={1}
         max={MAX_REGISTRATION_DAYS_LIMIT}
-        value={values.maxRegistrationDays}
-        error={errors.maxRegistrationDays}
         required
         hint={`How far ahead an Expiration date may be set: 1 to ${MAX_REGISTRATION_DAYS_LIMIT} days (default ${DEFAULT_MAX_REGISTRATION_DAYS}).`}
       />
@@ -143,24 +125,26 @@ function SiteSettingsFields({
 }
 
 export function NewSitePage({ values, errors, csrf }: { values: Values; errors: Errors; csrf: string }) {
+  const field = fieldsOf("site", values, errors);
   return (
-    <section class="admin-area card form-page">
-      <h1>New Site</h1>
-      <PostForm action="/admin/sites" csrf={csrf} errors={errors} submit="Create Site" cancelHref="/admin/sites">
-        <TextField
-          form="site"
-          name="slug"
-          label="Slug"
-          value={values.slug}
-          error={errors.slug}
-          required
-          maxLength={40}
-          autocomplete="off"
-          hint="2 to 40 lowercase letters, digits and hyphens. It appears in REST API URLs and in access tokens, so it cannot be changed later."
-        />
-        <SiteSettingsFields values={values} errors={errors} checkedDefault={true} />
-      </PostForm>
-    </section>
+    <FormPage
+      title="New Site"
+      action="/admin/sites"
+      csrf={csrf}
+      errors={errors}
+      submit="Create Site"
+      cancelHref="/admin/sites"
+    >
+      <TextField
+        {...field("slug")}
+        label="Slug"
+        required
+        maxLength={40}
+        autocomplete="off"
+        hint="2 to 40 lowercase letters, digits and hyphens. It appears in REST API URLs and in access tokens, so it cannot be changed later."
+      />
+      <SiteSettingsFields values={values} errors={errors} checkedDefault={true} />
+    </FormPage>
   );
 }
 
@@ -220,32 +204,23 @@ export function SitePage(props: {
 
       <section aria-labelledby="site-members-heading">
         <h2 id="site-members-heading">Members</h2>
-        {props.members.length === 0 ? (
-          <p class="muted">Nobody is a member of this Site yet. Add members from the Users page.</p>
-        ) : (
-          <table class="grid" aria-label="Members">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.members.map((m) => (
-                <tr>
-                  <td>
-                    <a href={`/admin/users/${m.userId}`}>{m.email}</a>
-                  </td>
-                  <td>{m.name}</td>
-                  <td>{ROLE_LABELS[m.role]}</td>
-                  <td>{m.disabled ? "Disabled" : "Active"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <DataTable
+          rowCount={props.members.length}
+          empty="Nobody is a member of this Site yet. Add members from the Users page."
+          columns={["Email", "Name", "Role", "Status"]}
+          label="Members"
+        >
+          {props.members.map((m) => (
+            <tr>
+              <td>
+                <a href={`/admin/users/${m.userId}`}>{m.email}</a>
+              </td>
+              <td>{m.name}</td>
+              <td>{ROLE_LABELS[m.role]}</td>
+              <td>{m.disabled ? "Disabled" : "Active"}</td>
+            </tr>
+          ))}
+        </DataTable>
       </section>
 
       <AuditTrail rows={props.trail} timeZone={site.timeZone} heading="Changes to this Site" />

@@ -5,12 +5,15 @@ import type { UserMembership, UserSummary, UserWithMemberships } from "../../src
 import { MIN_PASSWORD_LENGTH } from "../../src/users/passwords";
 import { CHANGE_PASSWORD_PATH } from "../auth/change-password";
 import { AuditTrail } from "../components/audit-trail";
+import { DataTable } from "../components/data-table";
 import {
   ActionError,
   type ActionErrorProps,
   CheckboxField,
   CsrfField,
   type Errors,
+  FormPage,
+  fieldsOf,
   NewPasswordFields,
   Notice,
   PostForm,
@@ -19,6 +22,7 @@ import {
   ToggleForm,
   type Values,
 } from "../components/form";
+
 import { ROLE_LABELS, yesNo } from "../components/labels";
 
 export const usersCrumbs = (leaf?: string) =>
@@ -146,23 +150,11 @@ export function UsersPage(props: {
           + New user
         </a>
       </div>
-      <table class="grid" aria-label="Users">
-        <thead>
-          <tr>
-            <th scope="col">Email</th>
-            <th scope="col">Name</th>
-            <th scope="col">Global Administrator</th>
-            <th scope="col">Status</th>
-            <th scope="col">Memberships</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((entry) => (
-            <UserRow entry={entry} csrf={props.csrf} selfId={props.selfId} />
-          ))}
-        </tbody>
-      </table>
+      <DataTable columns={["Email", "Name", "Global Administrator", "Status", "Memberships", "Actions"]} label="Users">
+        {props.rows.map((entry) => (
+          <UserRow entry={entry} csrf={props.csrf} selfId={props.selfId} />
+        ))}
+      </DataTable>
       {props.rows.length === 0 ? <p class="muted">No users match.</p> : null}
       <nav class="pagination" aria-label="Pages">
         <span>
@@ -221,61 +213,55 @@ export function NewUserPage({
   csrf: string;
   sites: Site[];
 }) {
+  const field = fieldsOf("user", values, errors);
   return (
-    <section class="admin-area card form-page">
-      <h1>New user</h1>
-      <PostForm action="/admin/users" csrf={csrf} errors={errors} submit="Create user" cancelHref="/admin/users">
-        <TextField
+    <FormPage
+      title="New user"
+      action="/admin/users"
+      csrf={csrf}
+      errors={errors}
+      submit="Create user"
+      cancelHref="/admin/users"
+    >
+      <TextField
+        {...field("email")}
+        label="Email"
+        type="email"
+        required
+        maxLength={254}
+        autocomplete="off"
+        hint="The sign-in name. Stored in lower case; two accounts cannot share an address in any letter case."
+      />
+      <TextField {...field("name")} label="Name" required maxLength={100} />
+      <TextField
+        form="user"
+        name="password"
+        label="Initial password"
+        type="password"
+        error={errors.password}
+        required
+        autocomplete="new-password"
+        hint={`At least ${MIN_PASSWORD_LENGTH} characters. Give it to the person yourself: it is stored only as a PBKDF2 hash, no email is sent, and it is never shown again.`}
+      />
+      <CheckboxField
+        form="user"
+        name="isGlobalAdmin"
+        label="Global Administrator"
+        checked={values.isGlobalAdmin === "on"}
+        hint="Manages Sites and users and every Site's App registrations."
+      />
+      <fieldset>
+        <legend>First membership (optional)</legend>
+        <MembershipFields
           form="user"
-          name="email"
-          label="Email"
-          type="email"
-          value={values.email}
-          error={errors.email}
-          required
-          maxLength={254}
-          autocomplete="off"
-          hint="The sign-in name. Stored in lower case; two accounts cannot share an address in any letter case."
+          sites={sites}
+          noSite="— No Site —"
+          siteId={values.siteId ?? ""}
+          role={values.role}
+          errors={errors}
         />
-        <TextField
-          form="user"
-          name="name"
-          label="Name"
-          value={values.name}
-          error={errors.name}
-          required
-          maxLength={100}
-        />
-        <TextField
-          form="user"
-          name="password"
-          label="Initial password"
-          type="password"
-          error={errors.password}
-          required
-          autocomplete="new-password"
-          hint={`At least ${MIN_PASSWORD_LENGTH} characters. Give it to the person yourself: it is stored only as a PBKDF2 hash, no email is sent, and it is never shown again.`}
-        />
-        <CheckboxField
-          form="user"
-          name="isGlobalAdmin"
-          label="Global Administrator"
-          checked={values.isGlobalAdmin === "on"}
-          hint="Manages Sites and users and every Site's App registrations."
-        />
-        <fieldset>
-          <legend>First membership (optional)</legend>
-          <MembershipFields
-            form="user"
-            sites={sites}
-            noSite="— No Site —"
-            siteId={values.siteId ?? ""}
-            role={values.role}
-            errors={errors}
-          />
-        </fieldset>
-      </PostForm>
-    </section>
+      </fieldset>
+    </FormPage>
   );
 }
 
@@ -434,62 +420,54 @@ export function MembershipsSection(props: {
       <h2 id="memberships-heading">Memberships</h2>
       <Notice text={props.notice} />
       {props.error ? <ActionError {...props.error} /> : null}
-      {props.memberships.length === 0 ? (
-        <p class="muted">Not a member of any Site.</p>
-      ) : (
-        <table class="grid" aria-label="Memberships">
-          <thead>
-            <tr>
-              <th scope="col">Site</th>
-              <th scope="col">Role</th>
-              <th scope="col">Remove</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.memberships.map((m) => (
-              <tr>
-                <td>
-                  <a href={`/admin/sites/${m.slug}`}>{m.siteName}</a>
-                </td>
-                <td>
-                  <form method="post" action={base} class="inline" hx-post={base} {...htmx}>
-                    <CsrfField token={props.csrf} />
-                    <input type="hidden" name="siteId" value={String(m.siteId)} />
-                    <label class="visually-hidden" for={`role-${m.siteId}`}>
-                      Role in {m.siteName}
-                    </label>
-                    <select id={`role-${m.siteId}`} name="role">
-                      {ROLE_OPTIONS.map((o) => (
-                        <option value={o.value} selected={o.value === m.role}>
-                          {o.label}
-                        </option>
-                      ))}
-                    </select>{" "}
-                    <button type="submit" class="secondary small" aria-label={`Save the role in ${m.siteName}`}>
-                      Save role
-                    </button>
-                  </form>
-                </td>
-                <td>
-                  <form
-                    method="post"
-                    action={`${base}/${m.siteId}/remove`}
-                    class="inline"
-                    hx-post={`${base}/${m.siteId}/remove`}
-                    hx-confirm={`Remove ${user.email} from ${m.siteName}?`}
-                    {...htmx}
-                  >
-                    <CsrfField token={props.csrf} />
-                    <button type="submit" class="danger small" aria-label={`Remove from ${m.siteName}`}>
-                      Remove
-                    </button>
-                  </form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        rowCount={props.memberships.length}
+        empty="Not a member of any Site."
+        columns={["Site", "Role", "Remove"]}
+        label="Memberships"
+      >
+        {props.memberships.map((m) => (
+          <tr>
+            <td>
+              <a href={`/admin/sites/${m.slug}`}>{m.siteName}</a>
+            </td>
+            <td>
+              <form method="post" action={base} class="inline" hx-post={base} {...htmx}>
+                <CsrfField token={props.csrf} />
+                <input type="hidden" name="siteId" value={String(m.siteId)} />
+                <label class="visually-hidden" for={`role-${m.siteId}`}>
+                  Role in {m.siteName}
+                </label>
+                <select id={`role-${m.siteId}`} name="role">
+                  {ROLE_OPTIONS.map((o) => (
+                    <option value={o.value} selected={o.value === m.role}>
+                      {o.label}
+                    </option>
+                  ))}
+                </select>{" "}
+                <button type="submit" class="secondary small" aria-label={`Save the role in ${m.siteName}`}>
+                  Save role
+                </button>
+              </form>
+            </td>
+            <td>
+              <form
+                method="post"
+                action={`${base}/${m.siteId}/remove`}
+                class="inline"
+                hx-post={`${base}/${m.siteId}/remove`}
+                hx-confirm={`Remove ${user.email} from ${m.siteName}?`}
+                {...htmx}
+              >
+                <CsrfField token={props.csrf} />
+                <button type="submit" class="danger small" aria-label={`Remove from ${m.siteName}`}>
+                  Remove
+                </button>
+              </form>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {available.length > 0 || errors.siteId || errors.role ? (
         <form method="post" action={base} class="add-membership" hx-post={base} {...htmx} novalidate>
           <h3>Add to a Site</h3>
@@ -511,13 +489,8 @@ export function MembershipsSection(props: {
   );
 }
 
-export function UserPage(props: {
-  entry: UserWithMemberships;
-  sites: Site[];
-  trail: AuditRow[];
-  csrf: string;
-  isSelf: boolean;
-  notice?: string;
+/** What a user's page shows when a change on it was refused: each section's errors and what was typed. */
+export interface UserPageFeedback {
   accountError?: ActionErrorProps;
   membershipValues?: Values;
   membershipErrors?: Errors;
@@ -526,7 +499,18 @@ export function UserPage(props: {
   passwordError?: ActionErrorProps;
   deleteErrors?: Errors;
   deleteError?: ActionErrorProps;
-}) {
+}
+
+export interface UserPageProps extends UserPageFeedback {
+  entry: UserWithMemberships;
+  sites: Site[];
+  trail: AuditRow[];
+  csrf: string;
+  isSelf: boolean;
+  notice?: string;
+}
+
+export function UserPage(props: UserPageProps) {
   const { user, memberships } = props.entry;
   return (
     <section class="admin-area admin-user">

@@ -1,0 +1,28 @@
+import type { Child } from "hono/jsx";
+
+/**
+ * A plain table of the admin pages: one header row of column names, then the body rows the caller renders. With
+ * `empty` and no rows, that text stands instead of the table.
+ */
+export function DataTable(props: {
+  columns: readonly string[];
+  label?: string;
+  class?: string;
+  rowCount?: number;
+  empty?: Child;
+  children: Child;
+}) {
+  if (props.empty !== undefined && props.rowCount === 0) return <p class="muted">{props.empty}</p>;
+  return (
+    <table class={props.class ?? "grid"} aria-label={props.label}>
+      <thead>
+        <tr>
+          {props.columns.map((column) => (
+            <th scope="col">{column}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
