@@ -17,6 +17,7 @@ import {
   signIn,
   unique,
 } from "../helpers/app";
+import { NEW_PASSWORD_REFUSALS, type RefusedForm } from "../helpers/passwords";
 
 const PATH = "/account/password";
 const NEW_PASSWORD = "a longer passphrase for the plant";
@@ -139,28 +140,9 @@ describe("changing one's own password", () => {
     expect(textOf(page)).toMatch(new RegExp(`${admin.email.replace(/\./g, "\\.")} Password changed`));
   });
 
-  const invalid: [string, Record<string, string>, string, string][] = [
+  const invalid: RefusedForm[] = [
     ["no current password", { currentPassword: "" }, "currentPassword", "Enter your current password."],
-    [
-      "an 11-character new password",
-      { newPassword: "elevenchars", confirmPassword: "elevenchars" },
-      "newPassword",
-      "Use at least 12 characters.",
-    ],
-    ["no new password", { newPassword: "", confirmPassword: "" }, "newPassword", "Use at least 12 characters."],
-    [
-      "a 1025-character new password",
-      { newPassword: "p".repeat(1025), confirmPassword: "p".repeat(1025) },
-      "newPassword",
-      "Use at most 1024 characters.",
-    ],
-    [
-      "a confirmation that differs",
-      { confirmPassword: `${NEW_PASSWORD}!` },
-      "confirmPassword",
-      "The two new passwords do not match.",
-    ],
-    ["no confirmation", { confirmPassword: "" }, "confirmPassword", "Enter the new password again."],
+    ...NEW_PASSWORD_REFUSALS,
     [
       "the current password again",
       { newPassword: PASSWORD, confirmPassword: PASSWORD },

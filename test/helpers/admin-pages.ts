@@ -1,6 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import { adminAuditEvents } from "../../src/db/schema";
-import { createUser, db, signIn } from "./app";
+import { type Browser, createUser, db, HTMX, signIn } from "./app";
 import { textOf } from "./html";
 
 /** A signed-in Global Administrator (a fresh account per call). */
@@ -51,4 +51,14 @@ export async function auditRowsFor(targetType: "site" | "user", label: string) {
   return rows.map((r) => ({ ...r, changes: JSON.parse(r.changes) as Record<string, [unknown, unknown]> }));
 }
 
-export const HTMX = { "HX-Request": "true", "HX-Request-Type": "partial" };
+export { HTMX };
+
+/** Turns a switch on a user's page (`disabled`, `global-admin`) the way htmx does, answered with the changed section. */
+export function toggleOnUserPage(
+  browser: Browser,
+  userId: number,
+  toggle: "disabled" | "global-admin",
+  value: boolean,
+) {
+  return browser.post(`/admin/users/${userId}/${toggle}`, { value: String(value), view: "page" }, { headers: HTMX });
+}

@@ -53,6 +53,9 @@ export async function createUser(
   return user;
 }
 
+/** htmx request headers for a partial swap (what htmx 4 sends for a targeted element). */
+export const HTMX = { "HX-Request": "true", "HX-Request-Type": "partial" } as const;
+
 export interface Browser {
   cookie: string;
   csrf: string;

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { adminAuditEvents, appRegistrations, type Role, type Site, type sites } from "../../src/db/schema";
 import { DAY } from "../../src/lib/time";
-import { type Browser, call, createSite, createUser, db, formBody, ORIGIN, signIn, unique } from "./app";
+import { type Browser, call, createSite, createUser, db, formBody, HTMX, ORIGIN, signIn, unique } from "./app";
 import { textOf } from "./html";
 
 /** A pinned "now" for the catalog tests: Wednesday 15 January 2031, 12:00 UTC. */
@@ -11,8 +11,7 @@ export { DAY };
 export const gridPath = (site: Pick<Site, "slug">) => `/sites/${site.slug}/settings/iam/app-registrations`;
 export const regPath = (site: Pick<Site, "slug">, id: number) => `${gridPath(site)}/${id}`;
 
-/** htmx request headers for a partial swap (what htmx 4 sends for a targeted element). */
-export const HTMX = { "HX-Request": "true", "HX-Request-Type": "partial" } as const;
+export { HTMX };
 
 /** A signed-in client whose every request carries the same pinned time. */
 export interface Client extends Browser {

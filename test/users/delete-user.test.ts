@@ -11,7 +11,15 @@ import {
   users,
 } from "../../src/db/schema";
 import { deleteUser } from "../../src/users/accounts";
-import { auditRowsFor, elementById, fieldError, HTMX, signInGlobalAdmin, textOf } from "../helpers/admin-pages";
+import {
+  auditRowsFor,
+  elementById,
+  fieldError,
+  HTMX,
+  signInGlobalAdmin,
+  textOf,
+  toggleOnUserPage,
+} from "../helpers/admin-pages";
 import { call, createSite, createUser, db, formBody, ORIGIN, PASSWORD, signIn, unique } from "../helpers/app";
 import { requestToken } from "../helpers/oauth";
 import { createRegistration } from "../helpers/registrations";
@@ -258,11 +266,7 @@ describe("Global Administrator deletes a user", () => {
   it("updates the delete section when the user is disabled from their page through htmx", async () => {
     const { browser } = await signInGlobalAdmin();
     const target = await createUser();
-    const res = await browser.post(
-      `/admin/users/${target.id}/disabled`,
-      { value: "true", view: "page" },
-      { headers: HTMX },
-    );
+    const res = await toggleOnUserPage(browser, target.id, "disabled", true);
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html.startsWith('<section id="account"')).toBe(true);

@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { sessions, users } from "../../src/db/schema";
 import { findUser, setUserDisabled } from "../../src/users/accounts";
-import { auditRowsFor, HTMX } from "../helpers/admin-pages";
+import { auditRowsFor, toggleOnUserPage } from "../helpers/admin-pages";
 import { createUser, db, signIn } from "../helpers/app";
 
 // This file's D1 starts empty and its tests run in order, so it knows every Global Administrator there is.
@@ -29,11 +29,7 @@ describe("the last active Global Administrator", () => {
     expect(html).toContain(
       `${first.email} is the last active Global Administrator, so this would leave nobody to manage Sites and users. Make another user a Global Administrator first.`,
     );
-    const htmx = await browser.post(
-      `/admin/users/${first.id}/global-admin`,
-      { value: "false", view: "page" },
-      { headers: HTMX },
-    );
+    const htmx = await toggleOnUserPage(browser, first.id, "global-admin", false);
     expect(htmx.status).toBe(409);
     expect(await htmx.text()).toMatch(/^<section id="account"[\s\S]*data-error-code="LastGlobalAdmin"/);
     expect(await activeGlobalAdmins()).toEqual([first.email]);

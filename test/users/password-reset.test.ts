@@ -5,6 +5,7 @@ import { sessions, users } from "../../src/db/schema";
 import { verifyPassword } from "../../src/lib/crypto";
 import { auditRowsFor, elementById, fieldError, signInGlobalAdmin, textOf } from "../helpers/admin-pages";
 import { call, createSite, createUser, db, formBody, ORIGIN, PASSWORD, signIn } from "../helpers/app";
+import { NEW_PASSWORD_REFUSALS } from "../helpers/passwords";
 
 const NEW_PASSWORD = "handed over on a sticky note";
 
@@ -91,22 +92,7 @@ describe("Global Administrator sets a user's password", () => {
     expect((await attempt(NEW_PASSWORD, "198.51.100.61")).status).toBe(303);
   });
 
-  const invalid: [string, Record<string, string>, string, string][] = [
-    [
-      "an 11-character password",
-      { newPassword: "elevenchars", confirmPassword: "elevenchars" },
-      "newPassword",
-      "Use at least 12 characters.",
-    ],
-    ["no password", { newPassword: "", confirmPassword: "" }, "newPassword", "Use at least 12 characters."],
-    [
-      "a confirmation that differs",
-      { confirmPassword: "handed over on a sticky notE" },
-      "confirmPassword",
-      "The two new passwords do not match.",
-    ],
-    ["no confirmation", { confirmPassword: "" }, "confirmPassword", "Enter the new password again."],
-  ];
+  const invalid = NEW_PASSWORD_REFUSALS;
   for (const [what, overrides, field, message] of invalid) {
     it(`refuses ${what} with 422 next to the field, changing nothing`, async () => {
       const { browser } = await signInGlobalAdmin();

@@ -10,6 +10,7 @@ import {
   inputValue,
   signInGlobalAdmin,
   textOf,
+  toggleOnUserPage,
 } from "../helpers/admin-pages";
 import { call, createSite, createUser, db, ORIGIN, signIn, unique } from "../helpers/app";
 
@@ -287,11 +288,7 @@ describe("Users page: disable and enable", () => {
   it("answers an htmx toggle from the user's page with just the account section", async () => {
     const { browser } = await signInGlobalAdmin();
     const target = await createUser();
-    const res = await browser.post(
-      `/admin/users/${target.id}/disabled`,
-      { value: "true", view: "page" },
-      { headers: HTMX },
-    );
+    const res = await toggleOnUserPage(browser, target.id, "disabled", true);
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html.startsWith('<section id="account"')).toBe(true);
