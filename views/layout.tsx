@@ -3,6 +3,15 @@ import { jsxRenderer, useRequestContext } from "hono/jsx-renderer";
 import type { Site } from "../src/db/schema";
 import type { AppEnv, SessionContext, SiteContext } from "../src/env";
 import { type ApiClientAlert, alertsForPage } from "../src/notifications/alerts";
+import {
+  adminSitesUrl,
+  adminUsersUrl,
+  notificationLogUrl,
+  registrationsGridUrl,
+  registrationUrl,
+  securityLogUrl,
+  sitePath,
+} from "../src/paths";
 import { STATIC } from "../src/static-assets";
 import { CHANGE_PASSWORD_PATH } from "./auth/change-password";
 import { CsrfField } from "./components/form";
@@ -14,7 +23,7 @@ export interface Crumb {
 
 /** One rose-pink banner per expired registration (§6); Dismiss hides it for this page view only. */
 export function ApiClientAlertBanner({ alert, showSite }: { alert: ApiClientAlert; showSite: boolean }) {
-  const href = `/sites/${alert.siteSlug}/settings/iam/app-registrations/${alert.registrationId}`;
+  const href = registrationUrl(alert.siteSlug, alert.registrationId);
   return (
     <div class="api-client-alert" role="alert" data-registration-id={String(alert.registrationId)}>
       <span class="api-client-alert-text">
@@ -56,7 +65,7 @@ function SiteSwitcher({ sites, current }: { sites: Site[]; current: Site | undef
       <ul aria-label="Sites">
         {sites.map((s) => (
           <li>
-            <a href={`/sites/${s.slug}`} aria-current={current?.id === s.id ? "true" : undefined}>
+            <a href={sitePath(s.slug)} aria-current={current?.id === s.id ? "true" : undefined}>
               {s.name}
             </a>
           </li>
@@ -74,18 +83,18 @@ function MainNav({ session, ctx }: { session: SessionContext | null; ctx: SiteCo
         {ctx ? (
           <>
             <li>
-              <a href={`/sites/${ctx.site.slug}`}>Admin Center</a>
+              <a href={sitePath(ctx.site.slug)}>Admin Center</a>
             </li>
             {ctx.isAdmin ? (
               <>
                 <li>
-                  <a href={`/sites/${ctx.site.slug}/settings/iam/app-registrations`}>App registrations</a>
+                  <a href={registrationsGridUrl(ctx.site.slug)}>App registrations</a>
                 </li>
                 <li>
-                  <a href={`/sites/${ctx.site.slug}/settings/notifications`}>Notification log</a>
+                  <a href={notificationLogUrl(ctx.site.slug)}>Notification log</a>
                 </li>
                 <li>
-                  <a href={`/sites/${ctx.site.slug}/settings/security-log`}>Security log</a>
+                  <a href={securityLogUrl(ctx.site.slug)}>Security log</a>
                 </li>
               </>
             ) : null}
@@ -97,10 +106,10 @@ function MainNav({ session, ctx }: { session: SessionContext | null; ctx: SiteCo
               <a href="/admin/registrations">All registrations</a>
             </li>
             <li>
-              <a href="/admin/sites">Sites</a>
+              <a href={adminSitesUrl()}>Sites</a>
             </li>
             <li>
-              <a href="/admin/users">Users</a>
+              <a href={adminUsersUrl()}>Users</a>
             </li>
             <li>
               <a href="/admin/security-log">All security logs</a>

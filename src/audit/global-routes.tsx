@@ -1,3 +1,4 @@
+import { adminSitesUrl } from "../paths";
 import { createSecurityLogRoutes } from "./log-routes";
 
 /**
@@ -9,6 +10,6 @@ export const globalSecurityLogRoutes = createSecurityLogRoutes((c) => ({
   scope: { kind: "global" },
   timeZone: "UTC",
   title: "Security log · all Sites",
-  crumbs: (leaf) => [{ label: "Global administration", href: "/admin/sites" }, leaf],
+  crumbs: (leaf) => [{ label: "Global administration", href: adminSitesUrl() }, leaf],
   fileLabel: "all-sites",
 }));

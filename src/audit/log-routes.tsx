@@ -14,6 +14,7 @@ import { pickFields, validated } from "../lib/forms";
 import { wantsFragment } from "../lib/htmx";
 import { calendarDateInZone } from "../lib/time";
 import { renderErrorPage } from "../pages";
+import { globalSecurityLogUrl, securityLogUrl } from "../paths";
 import { csvStream } from "./csv";
 import {
   DEFAULT_PAGE_SIZE,
@@ -160,7 +161,5 @@ export function createSecurityLogRoutes(contextOf: (c: Context<AppEnv>) => LogCo
 }
 
 function helpHref(ctx: LogContext): string {
-  return ctx.view.kind === "site"
-    ? `/sites/${encodeURIComponent(ctx.view.site.slug)}/settings/security-log/help`
-    : "/admin/security-log/help";
+  return ctx.view.kind === "site" ? `${securityLogUrl(ctx.view.site.slug)}/help` : `${globalSecurityLogUrl()}/help`;
 }

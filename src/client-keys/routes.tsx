@@ -16,6 +16,7 @@ import type { AppEnv } from "../env";
 import { validForm } from "../lib/forms";
 import { wantsFragment } from "../lib/htmx";
 import { parseCalendarDate, startOfDayInZone } from "../lib/time";
+import { registrationsGridUrl, registrationUrl } from "../paths";
 import { parseClientKeyUpload } from "./parse";
 import {
   addClientKey,
@@ -76,7 +77,7 @@ async function sectionProps(
 }
 
 function registrationHref(c: Context<AppEnv>, owner: KeyOwner) {
-  return `/sites/${encodeURIComponent(c.var.siteContext.site.slug)}/settings/iam/app-registrations/${owner.id}`;
+  return registrationUrl(c.var.siteContext.site.slug, owner.id);
 }
 
 function crumbs(c: Context<AppEnv>, owner: KeyOwner, leaf: string) {
@@ -84,7 +85,7 @@ function crumbs(c: Context<AppEnv>, owner: KeyOwner, leaf: string) {
   return [
     ...siteCrumbs(site, "iam", {
       label: "App registrations",
-      href: `/sites/${encodeURIComponent(site.slug)}/settings/iam/app-registrations`,
+      href: registrationsGridUrl(site.slug),
     }),
     { label: owner.name, href: registrationHref(c, owner) },
     { label: leaf },

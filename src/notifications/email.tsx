@@ -1,6 +1,7 @@
 import { type ExpiryEmail, ExpiryNoticeEmail } from "../../views/notifications/expiry-email";
 import type { Bindings } from "../env";
 import { formatInstant } from "../lib/time";
+import { registrationsGridUrl, registrationUrl } from "../paths";
 import { TEMPLATE_TITLES } from "./cadence";
 import type { NotificationRow } from "./log-query";
 
@@ -34,8 +35,11 @@ export function composeExpiryEmail(notice: ExpiryNotice, origin: string): Expiry
   const site = oneLine(notice.siteName);
   const kid = notice.key === null ? null : oneLine(notice.key.kid ?? "(deleted key)");
   const expired = notice.template === "expired";
-  const catalog = `${origin}/sites/${encodeURIComponent(notice.siteSlug)}/settings/iam/app-registrations`;
-  const renewUrl = notice.registrationId === null ? catalog : `${catalog}/${notice.registrationId}`;
+  const renewUrl = `${origin}${
+    notice.registrationId === null
+      ? registrationsGridUrl(notice.siteSlug)
+      : registrationUrl(notice.siteSlug, notice.registrationId)
+  }`;
   const when = formatInstant(notice.expiresAt, notice.siteTimeZone);
   const subjectOf = kid === null ? `${name} (${site})` : `public key ${kid} of ${name} (${site})`;
   const title = TEMPLATE_TITLES[notice.template];

@@ -1,9 +1,14 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { Notice } from "../../views/components/form";
 import type { Crumb } from "../../views/layout";
-import { type GridModel, GridQueryError, RegistrationGrid } from "../../views/registrations/grid";
+import {
+  type GridModel,
+  GridQueryError,
+  RegistrationGrid,
+  RegistrationGridErrorPage,
+  RegistrationGridPage,
+} from "../../views/registrations/grid";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { validated, validForm } from "../lib/forms";
@@ -97,12 +102,12 @@ async function respondWithGrid(
   }
   c.status(status);
   return c.render(
-    <section class="catalog registrations">
-      <h1>{placement.heading}</h1>
-      <p class="muted">{placement.intro}</p>
-      <Notice text={NOTICES[c.req.query("notice") ?? ""]} />
-      <RegistrationGrid model={model} />
-    </section>,
+    <RegistrationGridPage
+      heading={placement.heading}
+      intro={placement.intro}
+      notice={NOTICES[c.req.query("notice") ?? ""]}
+      model={model}
+    />,
     { title: placement.title, breadcrumbs: placement.breadcrumbs },
   );
 }
@@ -117,13 +122,10 @@ function refuse(
   const error = <GridQueryError base={placement.base} problems={problems} lead={options.lead} />;
   if (wantsFragment(c)) return c.html(error, status);
   c.status(status);
-  return c.render(
-    <section class="catalog registrations">
-      <h1>{placement.heading}</h1>
-      {error}
-    </section>,
-    { title: placement.title, breadcrumbs: placement.breadcrumbs },
-  );
+  return c.render(<RegistrationGridErrorPage heading={placement.heading}>{error}</RegistrationGridErrorPage>, {
+    title: placement.title,
+    breadcrumbs: placement.breadcrumbs,
+  });
 }
 
 const viewIdParam = z.object({ viewId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { RegistrationHealth } from "../../views/audit/health";
 import { ClientKeysSection } from "../../views/client-keys/section";
 import type { Crumb } from "../../views/layout";
-import { RegistrationForm } from "../../views/registrations/form";
+import { EditRegistrationPage, NewRegistrationPage } from "../../views/registrations/form";
 import {
   DeleteConfirmPage,
   RegistrationAuditTrail,
@@ -23,6 +23,7 @@ import type { AppEnv } from "../env";
 import { type FieldErrors, validated, validForm } from "../lib/forms";
 import { isHtmx, wantsFragment } from "../lib/htmx";
 import { addCalendarDays, calendarDateInZone, calendarDaysBetween } from "../lib/time";
+import { registrationsGridUrl } from "../paths";
 import { gridRoutes } from "./grid-routes";
 import {
   createRegistration,
@@ -47,7 +48,7 @@ import {
 } from "./validation";
 
 /** `/sites/:site/settings/iam/app-registrations` of the request's Site. */
-export const catalogPath = (site: Pick<Site, "slug">) => `/sites/${site.slug}/settings/iam/app-registrations`;
+export const catalogPath = (site: Pick<Site, "slug">) => registrationsGridUrl(site.slug);
 
 function catalogCrumbs(site: Site, leaf?: Crumb): Crumb[] {
   const crumbs = siteCrumbs(site, "iam", { label: "App registrations", href: catalogPath(site) });
@@ -122,22 +123,16 @@ function renderCreateForm(
   const { site } = c.var.siteContext;
   c.status(status);
   return c.render(
-    <section class="catalog registration-create">
-      <h1>New App registration</h1>
-      <p class="muted">
-        {site.name}: the Client ID and Client secret are shown once after saving. Have a place to store the secret.
-      </p>
-      <RegistrationForm
-        mode="create"
-        action={`${catalogPath(site)}/new`}
-        cancelHref={catalogPath(site)}
-        csrfToken={csrfOf(c)}
-        values={values}
-        errors={errors}
-        timeZone={site.timeZone}
-        {...dateLimits(site, c.var.now)}
-      />
-    </section>,
+    <NewRegistrationPage
+      siteName={site.name}
+      action={`${catalogPath(site)}/new`}
+      cancelHref={catalogPath(site)}
+      csrfToken={csrfOf(c)}
+      values={values}
+      errors={errors}
+      timeZone={site.timeZone}
+      {...dateLimits(site, c.var.now)}
+    />,
     { title: `New App registration · ${site.name}`, breadcrumbs: catalogCrumbs(site, { label: "New registration" }) },
   );
 }
@@ -154,24 +149,18 @@ function renderEditForm(
   const page = `${catalogPath(site)}/${registration.id}`;
   c.status(status);
   return c.render(
-    <section class="catalog registration-edit">
-      <h1>Edit “{registration.name}”</h1>
-      <p class="muted">
-        Client ID <code>{registration.clientId}</code>. Moving the Expiration date forward renews the registration: the
-        Client ID and the Client secret stay the same.
-      </p>
-      <RegistrationForm
-        mode="edit"
-        action={`${page}/edit`}
-        cancelHref={page}
-        csrfToken={csrfOf(c)}
-        values={values}
-        errors={errors}
-        version={version}
-        timeZone={site.timeZone}
-        {...editDateLimits(site, registration, c.var.now)}
-      />
-    </section>,
+    <EditRegistrationPage
+      registrationName={registration.name}
+      clientId={registration.clientId}
+      action={`${page}/edit`}
+      cancelHref={page}
+      csrfToken={csrfOf(c)}
+      values={values}
+      errors={errors}
+      version={version}
+      timeZone={site.timeZone}
+      {...editDateLimits(site, registration, c.var.now)}
+    />,
     {
       title: `Edit ${registration.name} · ${site.name}`,
       breadcrumbs: catalogCrumbs(site, { label: registration.name, href: page }).concat({ label: "Edit" }),

@@ -1,13 +1,14 @@
 import { Hono } from "hono";
 import { AdminCenterPage, IamPage, NoSitesPage, SiteSettingsPage, siteCrumbs } from "../../views/shell/pages";
 import type { AppEnv } from "../env";
+import { adminSitesUrl, sitePath } from "../paths";
 
 /** The admin shell: home, Admin Center, Site Settings and IAM for each Site (§4 navigation). */
 export const shellRoutes = new Hono<AppEnv>()
   .get("/", (c) => {
     const [first] = c.var.reachableSites;
-    if (first) return c.redirect(`/sites/${first.slug}`, 303);
-    if (c.var.session?.user.isGlobalAdmin) return c.redirect("/admin/sites", 303);
+    if (first) return c.redirect(sitePath(first.slug), 303);
+    if (c.var.session?.user.isGlobalAdmin) return c.redirect(adminSitesUrl(), 303);
     return c.render(<NoSitesPage />, { title: "No Sites" });
   })
   .get("/sites/:site", (c) => {

@@ -8,6 +8,7 @@ import { createDb, type Db } from "../db/client";
 import type { AppEnv } from "../env";
 import { type AdminContext, typedValues, validForm, validToggle } from "../lib/forms";
 import { isHtmx } from "../lib/htmx";
+import { adminSitesUrl } from "../paths";
 import {
   createSite,
   findSiteBySlug,
@@ -124,7 +125,7 @@ export const siteAdminRoutes = new Hono<AppEnv>()
       if (!result.ok) {
         return renderNewSite(c, typedSiteValues(await c.req.parseBody()), { slug: SLUG_TAKEN }, 422);
       }
-      return c.redirect(`/admin/sites/${result.site.slug}?notice=created`, 303);
+      return c.redirect(`${adminSitesUrl(result.site.slug)}?notice=created`, 303);
     },
   )
   .get("/:slug", (c) => renderSitePage(c, c.req.param("slug")))
@@ -139,9 +140,9 @@ export const siteAdminRoutes = new Hono<AppEnv>()
       const before = await loadSite(db, slug);
       const result = await updateSite(db, before.site, c.req.valid("form"), actorOf(c), c.var.now);
       if (!result.ok) return renderSitePage(c, slug, { status: 409, error: CONFLICT });
-      if (!result.changed) return c.redirect(`/admin/sites/${slug}?notice=unchanged`, 303);
+      if (!result.changed) return c.redirect(`${adminSitesUrl(slug)}?notice=unchanged`, 303);
       const recomputed = result.recomputed ? `&recomputed=${result.recomputed}` : "";
-      return c.redirect(`/admin/sites/${slug}?notice=saved${recomputed}`, 303);
+      return c.redirect(`${adminSitesUrl(slug)}?notice=saved${recomputed}`, 303);
     },
   )
   .post("/:slug/rest-api", validToggle, async (c) => {
@@ -151,7 +152,7 @@ export const siteAdminRoutes = new Hono<AppEnv>()
     const result = await setRestApiEnabled(db, before.site, c.req.valid("form").value, actorOf(c), c.var.now);
     if (!isHtmx(c)) {
       if (!result.ok) return renderSitePage(c, slug, { status: 409, error: CONFLICT });
-      return c.redirect("/admin/sites?notice=saved", 303);
+      return c.redirect(`${adminSitesUrl()}?notice=saved`, 303);
     }
     const after = (await findSiteBySlug(db, slug)) ?? before;
     return c.html(

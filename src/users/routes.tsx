@@ -23,6 +23,7 @@ import type { AppEnv } from "../env";
 import { hashPassword } from "../lib/crypto";
 import { type AdminContext, type toggleForm, typedValues, validated, validForm, validToggle } from "../lib/forms";
 import { isHtmx } from "../lib/htmx";
+import { adminUsersUrl } from "../paths";
 import {
   createUser,
   deleteUser,
@@ -167,7 +168,7 @@ async function answerToggle(
       return renderUserPage(c, await loadUser(db, String(entry.user.id)), { status: 409, accountError: error });
     const key = result.ok && !result.changed ? "unchanged" : noticeKey;
     return c.redirect(
-      view === "row" ? `/admin/users?notice=${key}` : `/admin/users/${entry.user.id}?notice=${key}`,
+      view === "row" ? `${adminUsersUrl()}?notice=${key}` : `${adminUsersUrl(entry.user.id)}?notice=${key}`,
       303,
     );
   }
@@ -231,7 +232,7 @@ function membershipOutcome(result: MembershipChangeResult, email: string, site: 
 /** Answers a membership change: htmx gets the memberships section, a plain post the user's page (or a redirect). */
 async function answerMembership(c: Ctx, userId: number, outcome: MembershipOutcome) {
   const db = createDb(c.env.DB);
-  if (outcome.ok && !isHtmx(c)) return c.redirect(`/admin/users/${userId}?notice=${outcome.noticeKey}`, 303);
+  if (outcome.ok && !isHtmx(c)) return c.redirect(`${adminUsersUrl(userId)}?notice=${outcome.noticeKey}`, 303);
   const after = await loadUser(db, String(userId));
   if (!isHtmx(c) && !outcome.ok) {
     return renderUserPage(c, after, {
@@ -335,7 +336,7 @@ export const userAdminRoutes = new Hono<AppEnv>()
         c.var.now,
       );
       if (!result.ok) return renderNewUser(c, typed, { email: "A user with this email address already exists." }, 422);
-      return c.redirect(`/admin/users/${result.user.id}?notice=created`, 303);
+      return c.redirect(`${adminUsersUrl(result.user.id)}?notice=created`, 303);
     },
   )
   .get("/:id{[0-9]+}", async (c) => renderUserPage(c, await loadUser(createDb(c.env.DB), c.req.param("id"))))
@@ -366,7 +367,7 @@ export const userAdminRoutes = new Hono<AppEnv>()
       }
       // The person may have locked the account out trying to remember the old password.
       await clearSignInFailures(db, entry.user.email, c.var.now);
-      return c.redirect(`/admin/users/${entry.user.id}?notice=password-set`, 303);
+      return c.redirect(`${adminUsersUrl(entry.user.id)}?notice=password-set`, 303);
     },
   )
   .post(
@@ -395,7 +396,7 @@ export const userAdminRoutes = new Hono<AppEnv>()
         const now = await loadUser(db, String(entry.user.id));
         return renderUserPage(c, now, { status: 409, deleteError: ERRORS[result.code]?.(entry.user.email) });
       }
-      const target = `/admin/users?deleted=${result.auditId}`;
+      const target = `${adminUsersUrl()}?deleted=${result.auditId}`;
       if (isHtmx(c)) {
         c.header("HX-Redirect", target);
         return c.body(null, 204);

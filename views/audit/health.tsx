@@ -1,8 +1,8 @@
 import { describeDetailCode, EVENT_LABELS } from "../../src/audit/detail-codes";
 import { formatLogTime, isoInstant } from "../../src/audit/format";
 import type { RegistrationHealth as Health } from "../../src/audit/health";
-import { securityLogUrl } from "../../src/audit/links";
 import type { Site } from "../../src/db/schema";
+import { securityLogUrl } from "../../src/paths";
 
 function When({ instant, site }: { instant: number; site: Site }) {
   return (

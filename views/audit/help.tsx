@@ -1,13 +1,8 @@
 import type { Child } from "hono/jsx";
 import { DETAIL_CODES, EVENT_LABELS, EVENT_SOURCES } from "../../src/audit/detail-codes";
-import {
-  globalSecurityLogUrl,
-  registrationsGridUrl,
-  type SecurityLogLink,
-  securityLogUrl,
-} from "../../src/audit/links";
 import { SECURITY_EVENTS, type SecurityEventType } from "../../src/db/schema";
 import { ASSERTION_FAILURE_CODES } from "../../src/oauth/errors";
+import { globalSecurityLogUrl, registrationsGridUrl, type SecurityLogLink, securityLogUrl } from "../../src/paths";
 import type { LogView } from "./security-log";
 
 /** Links of the help, pointed at a Site's pages or (Global Administrator) the all-Sites pages. */

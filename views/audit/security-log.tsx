@@ -1,6 +1,5 @@
 import { DETAIL_CODE_NAMES, DETAIL_CODES, describeDetailCode, EVENT_LABELS } from "../../src/audit/detail-codes";
 import { formatLogTime, isoInstant } from "../../src/audit/format";
-import { registrationUrl, securityLogUrl } from "../../src/audit/links";
 import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_RANGE,
@@ -13,6 +12,7 @@ import {
   type SecurityLogRow,
 } from "../../src/audit/query";
 import { SECURITY_EVENTS, type SecurityEventType, type Site } from "../../src/db/schema";
+import { registrationUrl, securityLogUrl } from "../../src/paths";
 import { FilterInput, type FilterInputProps, FilterSelect, type FilterSelectProps } from "../components/filter-field";
 import { gridNavigation } from "../components/format";
 import { FilterProblems, Pager, ResultsTable } from "../components/paged-results";

@@ -2,6 +2,7 @@ import type { ClientKeySummary } from "../../src/client-keys/repository";
 import type { Site } from "../../src/db/schema";
 import { KEY_ALGORITHMS } from "../../src/db/schema";
 import { formatInstant } from "../../src/lib/time";
+import { clientKeysUrl } from "../../src/paths";
 import { CsrfField } from "../components/form";
 
 /** The element id the section's htmx requests replace (the same on the registration page and the keys page). */
@@ -27,9 +28,7 @@ export interface ClientKeysSectionProps {
 }
 
 /** `/sites/:site/settings/iam/app-registrations/:id/keys` */
-export function clientKeysPath(siteSlug: string, registrationId: number): string {
-  return `/sites/${encodeURIComponent(siteSlug)}/settings/iam/app-registrations/${registrationId}/keys`;
-}
+export const clientKeysPath = clientKeysUrl;
 
 /**
  * Public keys for private_key_jwt (§9): the list, a remove button per key (confirmed) and the add form. The same

@@ -2,6 +2,7 @@ import type { NotificationTemplate, Site } from "../../src/db/schema";
 import { formatInstant } from "../../src/lib/time";
 import { TEMPLATE_TITLES } from "../../src/notifications/cadence";
 import type { DeliveryRow, NotificationLogPage, NotificationRow } from "../../src/notifications/log-query";
+import { notificationLogUrl, registrationUrl } from "../../src/paths";
 import { FilterSelect, type FilterSelectProps } from "../components/filter-field";
 import { gridNavigation } from "../components/format";
 import { FilterProblems, Pager, ResultsTable } from "../components/paged-results";
@@ -16,9 +17,8 @@ export interface LogFilterValues {
 
 export type LogFilterErrors = Partial<Record<"template" | "registration" | "page", string>>;
 
-const basePath = (site: Site) => `/sites/${encodeURIComponent(site.slug)}/settings/notifications`;
-const registrationPath = (site: Site, id: number) =>
-  `/sites/${encodeURIComponent(site.slug)}/settings/iam/app-registrations/${id}`;
+const basePath = (site: Site) => notificationLogUrl(site.slug);
+const registrationPath = (site: Site, id: number) => registrationUrl(site.slug, id);
 
 export function logHref(site: Site, values: LogFilterValues, page?: number): string {
   const params = new URLSearchParams();

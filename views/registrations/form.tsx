@@ -187,3 +187,34 @@ export function RegistrationForm(props: RegistrationFormProps) {
     </form>
   );
 }
+
+/** §4 the create page: its heading and intro around the form. */
+export function NewRegistrationPage(props: { siteName: string } & Omit<RegistrationFormProps, "mode">) {
+  const { siteName, ...form } = props;
+  return (
+    <section class="catalog registration-create">
+      <h1>New App registration</h1>
+      <p class="muted">
+        {siteName}: the Client ID and Client secret are shown once after saving. Have a place to store the secret.
+      </p>
+      <RegistrationForm mode="create" {...form} />
+    </section>
+  );
+}
+
+/** §4 the edit page (also renewal): its heading and what keeps working around the form. */
+export function EditRegistrationPage(
+  props: { registrationName: string; clientId: string } & Omit<RegistrationFormProps, "mode">,
+) {
+  const { registrationName, clientId, ...form } = props;
+  return (
+    <section class="catalog registration-edit">
+      <h1>Edit “{registrationName}”</h1>
+      <p class="muted">
+        Client ID <code>{clientId}</code>. Moving the Expiration date forward renews the registration: the Client ID and
+        the Client secret stay the same.
+      </p>
+      <RegistrationForm mode="edit" {...form} />
+    </section>
+  );
+}

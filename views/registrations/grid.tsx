@@ -1,3 +1,5 @@
+import type { Child } from "hono/jsx";
+import { registrationUrl } from "../../src/paths";
 import type { GridPage, GridRow } from "../../src/registrations/grid";
 import {
   activeFilterCount,
@@ -14,7 +16,7 @@ import {
   serializeGridQuery,
 } from "../../src/registrations/grid-query";
 import { expiresLabel, isExpired } from "../../src/registrations/lifecycle";
-import { CsrfField } from "../components/form";
+import { CsrfField, Notice } from "../components/form";
 import { gridNavigation } from "../components/format";
 import { FilterProblems } from "../components/paged-results";
 import { When } from "../components/when";
@@ -44,7 +46,7 @@ export interface GridModel {
 }
 
 export function registrationHref(row: Pick<GridRow, "id" | "siteSlug">): string {
-  return `/sites/${row.siteSlug}/settings/iam/app-registrations/${row.id}`;
+  return registrationUrl(row.siteSlug, row.id);
 }
 
 function viewLabel(model: GridModel): string {
@@ -385,5 +387,27 @@ export function GridQueryError({
         </p>
       </FilterProblems>
     </div>
+  );
+}
+
+/** The grid page: heading, intro, a notice, and the grid that htmx swaps on its own. */
+export function RegistrationGridPage(props: { heading: string; intro: string; notice?: string; model: GridModel }) {
+  return (
+    <section class="catalog registrations">
+      <h1>{props.heading}</h1>
+      <p class="muted">{props.intro}</p>
+      <Notice text={props.notice} />
+      <RegistrationGrid model={props.model} />
+    </section>
+  );
+}
+
+/** The grid page when its address could not be read: the heading and what was wrong. */
+export function RegistrationGridErrorPage(props: { heading: string; children: Child }) {
+  return (
+    <section class="catalog registrations">
+      <h1>{props.heading}</h1>
+      {props.children}
+    </section>
   );
 }

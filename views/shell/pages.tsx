@@ -1,9 +1,10 @@
 import type { Site } from "../../src/db/schema";
+import { registrationsGridUrl, sitePath } from "../../src/paths";
 import type { Crumb } from "../layout";
 
 /** Admin Center › Site Settings › IAM › App registrations (§4). */
 export function siteCrumbs(site: Site, depth: "center" | "settings" | "iam", leaf?: Crumb): Crumb[] {
-  const base = `/sites/${site.slug}`;
+  const base = sitePath(site.slug);
   const crumbs: Crumb[] = [{ label: "Admin Center", href: base }];
   if (depth !== "center") crumbs.push({ label: "Site Settings", href: `${base}/settings` });
   if (depth === "iam") crumbs.push({ label: "IAM", href: `${base}/settings/iam` });
@@ -12,7 +13,7 @@ export function siteCrumbs(site: Site, depth: "center" | "settings" | "iam", lea
 }
 
 export function AdminCenterPage({ site, isAdmin, role }: { site: Site; isAdmin: boolean; role: string }) {
-  const base = `/sites/${site.slug}`;
+  const base = sitePath(site.slug);
   return (
     <section>
       <h1>Admin Center</h1>
@@ -25,7 +26,7 @@ export function AdminCenterPage({ site, isAdmin, role }: { site: Site; isAdmin: 
         </li>
         {isAdmin ? (
           <li>
-            <a href={`${base}/settings/iam/app-registrations`}>App registrations</a>
+            <a href={registrationsGridUrl(site.slug)}>App registrations</a>
           </li>
         ) : null}
       </ul>
@@ -35,7 +36,7 @@ export function AdminCenterPage({ site, isAdmin, role }: { site: Site; isAdmin: 
 }
 
 export function SiteSettingsPage({ site, isAdmin }: { site: Site; isAdmin: boolean }) {
-  const base = `/sites/${site.slug}/settings`;
+  const base = `${sitePath(site.slug)}/settings`;
   return (
     <section>
       <h1>Site Settings</h1>
@@ -59,7 +60,7 @@ export function SiteSettingsPage({ site, isAdmin }: { site: Site; isAdmin: boole
 }
 
 export function IamPage({ site }: { site: Site }) {
-  const base = `/sites/${site.slug}/settings`;
+  const base = `${sitePath(site.slug)}/settings`;
   return (
     <section>
       <h1>IAM</h1>

@@ -1,5 +1,6 @@
 import type { AuditRow } from "../../src/audit/admin-audit";
 import type { Site } from "../../src/db/schema";
+import { adminSitesUrl, adminUsersUrl, sitePath } from "../../src/paths";
 import type { SiteMember, SiteSummary } from "../../src/sites/site-service";
 import { timeZoneOptions } from "../../src/sites/time-zones";
 import { DEFAULT_MAX_REGISTRATION_DAYS, MAX_REGISTRATION_DAYS_LIMIT } from "../../src/sites/validation";
@@ -23,7 +24,7 @@ import {
 import { ROLE_LABELS, yesNo } from "../components/labels";
 
 export const sitesCrumbs = (leaf?: string) =>
-  leaf ? [{ label: "Sites", href: "/admin/sites" }, { label: leaf }] : [{ label: "Sites" }];
+  leaf ? [{ label: "Sites", href: adminSitesUrl() }, { label: leaf }] : [{ label: "Sites" }];
 
 /** One row of the Sites list; also the fragment the REST API toggle answers with. */
 export function SiteRow({ summary, csrf, error }: { summary: SiteSummary; csrf: string; error?: ActionErrorProps }) {
@@ -32,7 +33,7 @@ export function SiteRow({ summary, csrf, error }: { summary: SiteSummary; csrf: 
   return (
     <tr id={`site-${site.slug}`}>
       <td>
-        <a href={`/admin/sites/${site.slug}`}>{site.name}</a>
+        <a href={`${adminSitesUrl(site.slug)}`}>{site.name}</a>
       </td>
       <td>
         <code>{site.slug}</code>
@@ -41,7 +42,7 @@ export function SiteRow({ summary, csrf, error }: { summary: SiteSummary; csrf: 
       <td class="rest-api">
         <span class="rest-api-state">{yesNo(site.restApiEnabled)}</span>{" "}
         <ToggleForm
-          action={`/admin/sites/${site.slug}/rest-api`}
+          action={`${adminSitesUrl(site.slug)}/rest-api`}
           value={!site.restApiEnabled}
           target="closest tr"
           csrf={csrf}
@@ -64,7 +65,7 @@ export function SitesPage({ sites, csrf, notice }: { sites: SiteSummary[]; csrf:
       <h1>Sites</h1>
       <Notice text={notice} />
       <div class="toolbar">
-        <a class="primary button-link" href="/admin/sites/new">
+        <a class="primary button-link" href={`${adminSitesUrl()}/new`}>
           + New Site
         </a>
       </div>
@@ -129,11 +130,11 @@ export function NewSitePage({ values, errors, csrf }: { values: Values; errors: 
   return (
     <FormPage
       title="New Site"
-      action="/admin/sites"
+      action={adminSitesUrl()}
       csrf={csrf}
       errors={errors}
       submit="Create Site"
-      cancelHref="/admin/sites"
+      cancelHref={adminSitesUrl()}
     >
       <TextField
         {...field("slug")}
@@ -187,13 +188,13 @@ export function SitePage(props: {
         <dd>{props.summary.registrations}</dd>
         <dt>Admin Center</dt>
         <dd>
-          <a href={`/sites/${site.slug}`}>Open {site.name}</a>
+          <a href={sitePath(site.slug)}>Open {site.name}</a>
         </dd>
       </dl>
 
       <section class="card" aria-labelledby="site-settings-heading">
         <h2 id="site-settings-heading">Settings</h2>
-        <PostForm action={`/admin/sites/${site.slug}`} csrf={props.csrf} errors={props.errors} submit="Save">
+        <PostForm action={`${adminSitesUrl(site.slug)}`} csrf={props.csrf} errors={props.errors} submit="Save">
           <SiteSettingsFields values={props.values} errors={props.errors} checkedDefault={site.restApiEnabled} />
           <p class="hint">
             Changing the time zone keeps every App registration's Expiration date and moves its expiry to 00:00 of that
@@ -213,7 +214,7 @@ export function SitePage(props: {
           {props.members.map((m) => (
             <tr>
               <td>
-                <a href={`/admin/users/${m.userId}`}>{m.email}</a>
+                <a href={`${adminUsersUrl(m.userId)}`}>{m.email}</a>
               </td>
               <td>{m.name}</td>
               <td>{ROLE_LABELS[m.role]}</td>

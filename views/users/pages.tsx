@@ -1,6 +1,7 @@
 import type { AuditRow } from "../../src/audit/admin-audit";
 import type { Site } from "../../src/db/schema";
 import { formatInstant } from "../../src/lib/time";
+import { adminSitesUrl, adminUsersUrl } from "../../src/paths";
 import type { UserMembership, UserSummary, UserWithMemberships } from "../../src/users/accounts";
 import { MIN_PASSWORD_LENGTH } from "../../src/users/passwords";
 import { CHANGE_PASSWORD_PATH } from "../auth/change-password";
@@ -26,7 +27,7 @@ import {
 import { ROLE_LABELS, yesNo } from "../components/labels";
 
 export const usersCrumbs = (leaf?: string) =>
-  leaf ? [{ label: "Users", href: "/admin/users" }, { label: leaf }] : [{ label: "Users" }];
+  leaf ? [{ label: "Users", href: adminUsersUrl() }, { label: leaf }] : [{ label: "Users" }];
 
 const ROLE_OPTIONS = [
   { value: "site_user", label: ROLE_LABELS.site_user },
@@ -38,8 +39,8 @@ type View = "row" | "page";
 /** A user's switches; the server answers with the list row or the account section they stand in. */
 function UserToggles({ user, view, csrf, isSelf }: { user: UserSummary; view: View; csrf: string; isSelf: boolean }) {
   const toggle = { view, csrf, target: view === "row" ? "closest tr" : "#account" };
-  const disabled = `/admin/users/${user.id}/disabled`;
-  const globalAdmin = `/admin/users/${user.id}/global-admin`;
+  const disabled = `${adminUsersUrl(user.id)}/disabled`;
+  const globalAdmin = `${adminUsersUrl(user.id)}/global-admin`;
   return (
     <div class="toggles">
       {user.disabled ? (
@@ -100,7 +101,7 @@ export function UserRow(props: { entry: UserWithMemberships; csrf: string; selfI
   return (
     <tr id={`user-${user.id}`}>
       <td>
-        <a href={`/admin/users/${user.id}`}>{user.email}</a>
+        <a href={`${adminUsersUrl(user.id)}`}>{user.email}</a>
       </td>
       <td>{user.name}</td>
       <td class="global-admin">{yesNo(user.isGlobalAdmin)}</td>
@@ -132,21 +133,21 @@ export function UsersPage(props: {
     if (props.q) params.set("q", props.q);
     if (page > 1) params.set("page", String(page));
     const query = params.toString();
-    return query ? `/admin/users?${query}` : "/admin/users";
+    return query ? `${adminUsersUrl()}?${query}` : adminUsersUrl();
   };
   return (
     <section class="admin-area admin-users">
       <h1>Users</h1>
       <Notice text={props.notice} />
       <div class="toolbar">
-        <form method="get" action="/admin/users" class="search">
+        <form method="get" action={adminUsersUrl()} class="search">
           <label for="users-q">Search users</label>
           <input id="users-q" name="q" type="search" value={props.q} maxlength={254} />
           <button type="submit" class="secondary">
             Search
           </button>
         </form>
-        <a class="primary button-link" href="/admin/users/new">
+        <a class="primary button-link" href={`${adminUsersUrl()}/new`}>
           + New user
         </a>
       </div>
@@ -217,11 +218,11 @@ export function NewUserPage({
   return (
     <FormPage
       title="New user"
-      action="/admin/users"
+      action={adminUsersUrl()}
       csrf={csrf}
       errors={errors}
       submit="Create user"
-      cancelHref="/admin/users"
+      cancelHref={adminUsersUrl()}
     >
       <TextField
         {...field("email")}
@@ -315,7 +316,7 @@ export function PasswordSection(props: {
         </p>
       ) : (
         <PostForm
-          action={`/admin/users/${props.user.id}/password`}
+          action={`${adminUsersUrl(props.user.id)}/password`}
           csrf={props.csrf}
           errors={errors}
           submit="Set password"
@@ -371,7 +372,7 @@ export function DeleteUserSection(props: {
             undone; the email can be given to a new user afterwards.
           </p>
           <PostForm
-            action={`/admin/users/${user.id}/delete`}
+            action={`${adminUsersUrl(user.id)}/delete`}
             csrf={props.csrf}
             errors={props.errors ?? {}}
             submit="Delete user"
@@ -413,7 +414,7 @@ export function MembershipsSection(props: {
   const errors = props.errors ?? {};
   const memberOf = new Set(props.memberships.map((m) => m.siteId));
   const available = props.sites.filter((s) => !memberOf.has(s.id));
-  const base = `/admin/users/${user.id}/memberships`;
+  const base = `${adminUsersUrl(user.id)}/memberships`;
   const htmx = { "hx-target": "#memberships", "hx-swap": "outerHTML" };
   return (
     <section id="memberships" class="card" aria-labelledby="memberships-heading">
@@ -429,7 +430,7 @@ export function MembershipsSection(props: {
         {props.memberships.map((m) => (
           <tr>
             <td>
-              <a href={`/admin/sites/${m.slug}`}>{m.siteName}</a>
+              <a href={`${adminSitesUrl(m.slug)}`}>{m.siteName}</a>
             </td>
             <td>
               <form method="post" action={base} class="inline" hx-post={base} {...htmx}>
