@@ -18,6 +18,25 @@ export function auditUserChange(
   return auditStatement(db, { siteId: siteId ?? null, targetType: "user", targetLabel: email, ...rest }, now);
 }
 
+/** The actions of an account's two switches, by the value they were set to. */
+const SWITCH_ACTIONS = {
+  disabled: { true: "disable", false: "enable" },
+  isGlobalAdmin: { true: "grant_global_admin", false: "revoke_global_admin" },
+} as const satisfies Record<string, Record<"true" | "false", AuditAction>>;
+
+/** The audit row of an account switch (`disabled`, `isGlobalAdmin`) set to `value`. */
+function auditUserSwitch(
+  db: Db,
+  target: { email: string },
+  field: keyof typeof SWITCH_ACTIONS,
+  value: boolean,
+  actor: AuditActor,
+  now: number,
+) {
+  const action = SWITCH_ACTIONS[field][`${value}`];
+  return auditUserChange(db, { email: target.email, action, changes: { [field]: [!value, value] }, actor }, now);
+}
+
 /** A user as the admin pages show it: never the password hash. */
 export interface UserSummary {
   id: number;
@@ -214,16 +233,7 @@ export async function setUserDisabled(
   now: number,
 ): Promise<UserChangeResult> {
   if (disabled && target.id === actor.id) return { ok: false, code: "SelfDisable" };
-  const audit = auditUserChange(
-    db,
-    {
-      email: target.email,
-      action: disabled ? "disable" : "enable",
-      changes: { disabled: [!disabled, disabled] },
-      actor,
-    },
-    now,
-  );
+  const audit = auditUserSwitch(db, target, "disabled", disabled, actor, now);
   if (!disabled) {
     const [updated] = await db.batch([
       db
@@ -270,16 +280,7 @@ export async function setGlobalAdmin(
     : and(eq(users.id, target.id), eq(users.isGlobalAdmin, true), anotherActiveGlobalAdmin(target.id));
   const [updated] = await db.batch([
     db.update(users).set({ isGlobalAdmin }).where(condition).returning(summaryColumns),
-    auditUserChange(
-      db,
-      {
-        email: target.email,
-        action: isGlobalAdmin ? "grant_global_admin" : "revoke_global_admin",
-        changes: { isGlobalAdmin: [!isGlobalAdmin, isGlobalAdmin] },
-        actor,
-      },
-      now,
-    ),
+    auditUserSwitch(db, target, "isGlobalAdmin", isGlobalAdmin, actor, now),
   ]);
   return afterConditionalChange(db, target.id, updated, (u) => u.isGlobalAdmin === isGlobalAdmin);
 }

@@ -164,8 +164,7 @@ async function answerToggle(
     return c.redirect("/", 303);
   }
   if (!isHtmx(c)) {
-    if (error)
-      return renderUserPage(c, await loadUser(db, String(entry.user.id)), { status: 409, accountError: error });
+    if (error) return renderUserPage(c, await loadUser(db, String(entry.user.id)), { status: 409, account: { error } });
     const key = result.ok && !result.changed ? "unchanged" : noticeKey;
     return c.redirect(
       view === "row" ? `${adminUsersUrl()}?notice=${key}` : `${adminUsersUrl(entry.user.id)}?notice=${key}`,
@@ -237,9 +236,7 @@ async function answerMembership(c: Ctx, userId: number, outcome: MembershipOutco
   if (!isHtmx(c) && !outcome.ok) {
     return renderUserPage(c, after, {
       status: outcome.status,
-      membershipValues: outcome.values,
-      membershipErrors: outcome.errors,
-      membershipError: outcome.error,
+      membership: { values: outcome.values, errors: outcome.errors, error: outcome.error },
     });
   }
   return c.html(
@@ -269,7 +266,7 @@ function refuseDelete(c: Ctx, entry: UserWithMemberships) {
   const code =
     entry.user.id === c.var.session?.user.id ? "SelfDelete" : entry.user.disabled ? undefined : "NotDisabled";
   if (!code) return undefined;
-  return renderUserPage(c, entry, { status: 409, deleteError: ERRORS[code]?.(entry.user.email) });
+  return renderUserPage(c, entry, { status: 409, delete: { error: ERRORS[code]?.(entry.user.email) } });
 }
 
 const CONFIRM_EMAIL_MISSING = "Type the user's email to confirm.";
@@ -352,9 +349,9 @@ export const userAdminRoutes = new Hono<AppEnv>()
       const entry = await loadUser(createDb(c.env.DB), c.req.param("id"));
       // One's own page has no such form to put the errors next to: the refusal says where to go instead.
       if (entry.user.id === c.var.session?.user.id) {
-        return renderUserPage(c, entry, { status: 409, passwordError: ERRORS.OwnPassword?.(entry.user.email) });
+        return renderUserPage(c, entry, { status: 409, password: { error: ERRORS.OwnPassword?.(entry.user.email) } });
       }
-      return renderUserPage(c, entry, { status: 422, passwordErrors: errors });
+      return renderUserPage(c, entry, { status: 422, password: { errors } });
     }),
     async (c) => {
       const db = createDb(c.env.DB);
@@ -363,7 +360,7 @@ export const userAdminRoutes = new Hono<AppEnv>()
       const result = await resetPassword(db, entry.user, await hashPassword(newPassword), actorOf(c), c.var.now);
       if (!result.ok && result.code === "NotFound") throw new HTTPException(404, { message: "There is no such user." });
       if (!result.ok) {
-        return renderUserPage(c, entry, { status: 409, passwordError: ERRORS[result.code]?.(entry.user.email) });
+        return renderUserPage(c, entry, { status: 409, password: { error: ERRORS[result.code]?.(entry.user.email) } });
       }
       // The person may have locked the account out trying to remember the old password.
       await clearSignInFailures(db, entry.user.email, c.var.now);
@@ -376,7 +373,7 @@ export const userAdminRoutes = new Hono<AppEnv>()
       const entry = await loadUser(createDb(c.env.DB), c.req.param("id"));
       return (
         (await refuseDelete(c, entry)) ??
-        renderUserPage(c, entry, { status: 422, deleteErrors: { confirmEmail: notTheEmail(entry.user.email) } })
+        renderUserPage(c, entry, { status: 422, delete: { errors: { confirmEmail: notTheEmail(entry.user.email) } } })
       );
     }),
     async (c) => {
@@ -387,14 +384,14 @@ export const userAdminRoutes = new Hono<AppEnv>()
       const { confirmEmail } = c.req.valid("form");
       if (confirmEmail !== entry.user.email) {
         const message = confirmEmail ? notTheEmail(entry.user.email) : CONFIRM_EMAIL_MISSING;
-        return renderUserPage(c, entry, { status: 422, deleteErrors: { confirmEmail: message } });
+        return renderUserPage(c, entry, { status: 422, delete: { errors: { confirmEmail: message } } });
       }
       const result = await deleteUser(db, entry.user, actorOf(c), c.var.now);
       if (!result.ok && result.code === "NotFound") throw new HTTPException(404, { message: "There is no such user." });
       if (!result.ok) {
         // Enabled again meanwhile: show the page as it is now.
         const now = await loadUser(db, String(entry.user.id));
-        return renderUserPage(c, now, { status: 409, deleteError: ERRORS[result.code]?.(entry.user.email) });
+        return renderUserPage(c, now, { status: 409, delete: { error: ERRORS[result.code]?.(entry.user.email) } });
       }
       const target = `${adminUsersUrl()}?deleted=${result.auditId}`;
       if (isHtmx(c)) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MINUTE } from "../../src/lib/time";
 import { createSite, createUser, signIn } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import { recordFailure, T0, tableRows } from "../helpers/security-log";
 
 /** Two Sites with one row each, a row no Site can be tied to, and one person per role. */
@@ -87,8 +88,7 @@ describe("who sees the security log", () => {
   it("the Global Administrator sees every Site's rows with a Site column, and each Site's own log", async () => {
     const { siteA, siteB, root, clientA, clientB, unknownClient, ip } = await world();
     const res = await root.get(`/admin/security-log?ip=${ip}`, { now: T0 });
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(html).toContain(`<th scope="col">Site</th>`);
     const rows = tableRows(html);
     expect(rows).toHaveLength(3);

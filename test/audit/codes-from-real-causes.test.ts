@@ -118,25 +118,31 @@ describe("token endpoint detail codes (Service authentication failed)", () => {
     await expectOnSiteLog(client.site, "service_auth_failed", "FeatureDisabled", client.clientId, ip, now);
   });
 
-  it("ScopeMismatched: a scope the registration is not allowed", async () => {
-    const now = Date.now();
-    const client = await createClient({ scopes: ["devices:read"] });
-    const ip = uniqueIp();
-    const res = await requestToken({ ...client, scope: "devices:write", ip, now });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toBe("invalid_scope");
-    await expectOnSiteLog(client.site, "service_auth_failed", "ScopeMismatched", client.clientId, ip, now);
-  });
-
-  it("UnsupportedGrantType: another grant than client_credentials", async () => {
-    const now = Date.now();
-    const client = await createClient();
-    const ip = uniqueIp();
-    const res = await requestToken({ ...client, grantType: "password", ip, now });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toBe("unsupported_grant_type");
-    await expectOnSiteLog(client.site, "service_auth_failed", "UnsupportedGrantType", client.clientId, ip, now);
-  });
+  const BAD_REQUESTS = [
+    {
+      code: "ScopeMismatched",
+      why: "a scope the registration is not allowed",
+      error: "invalid_scope",
+      request: { scope: "devices:write" },
+    },
+    {
+      code: "UnsupportedGrantType",
+      why: "another grant than client_credentials",
+      error: "unsupported_grant_type",
+      request: { grantType: "password" },
+    },
+  ] as const;
+  for (const bad of BAD_REQUESTS) {
+    it(`${bad.code}: ${bad.why}`, async () => {
+      const now = Date.now();
+      const client = await createClient({ scopes: ["devices:read"] });
+      const ip = uniqueIp();
+      const res = await requestToken({ ...client, ...bad.request, ip, now });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe(bad.error);
+      await expectOnSiteLog(client.site, "service_auth_failed", bad.code, client.clientId, ip, now);
+    });
+  }
 
   it("MalformedRequest: a repeated parameter", async () => {
     const now = Date.now();

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DETAIL_CODES } from "../../src/audit/detail-codes";
 import { MINUTE } from "../../src/lib/time";
 import { createSite, createUser, signIn } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import { escapeHtml, recordFailure, T0, tableRows } from "../helpers/security-log";
 
 const hrefs = (html: string) => [...html.matchAll(/href="([^"]+)"/g)].map((m) => (m[1] ?? "").replaceAll("&amp;", "&"));
@@ -16,8 +17,7 @@ describe("troubleshooting help (seed 000 in the product)", () => {
   it("lists each symptom with links to the filtered views that verify it", async () => {
     const { site, browser } = await siteAdmin();
     const res = await browser.get(`/sites/${site.slug}/settings/security-log/help`, { now: T0 });
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     for (const symptom of [
       "Persistent &quot;API client alert&quot; banner on every page",
       "Token request returns 401 invalid_client",

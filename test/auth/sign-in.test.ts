@@ -6,6 +6,7 @@ import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from "../../src/lib/c
 import { HOUR } from "../../src/lib/time";
 import { SESSION_IDLE_TIMEOUT } from "../../src/users/sessions";
 import { call, createSite, createUser, db, formBody, ORIGIN, PASSWORD, signIn } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 
 const postSignIn = (email: string, password: string, headers: Record<string, string> = {}, now?: number) =>
   call("/sign-in", {
@@ -62,8 +63,7 @@ describe("admin sign-in", () => {
   it("rejects a wrong password with a generic error and records InvalidCredentials", async () => {
     const user = await createUser();
     const res = await postSignIn(user.email, "wrong password", { "CF-Connecting-IP": "203.0.113.7" });
-    expect(res.status).toBe(401);
-    const html = await res.text();
+    const html = await bodyOf(res, 401);
     expect(html).toContain("The email or password is incorrect.");
     expect(res.headers.get("Set-Cookie")).toBeNull();
     const unknown = await postSignIn("nobody@example.test", "whatever", { "CF-Connecting-IP": "203.0.113.7" });

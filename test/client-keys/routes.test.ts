@@ -5,6 +5,7 @@ import { MAX_KEYS_PER_REGISTRATION } from "../../src/client-keys/repository";
 import { adminAuditEvents, clientKeys } from "../../src/db/schema";
 import { addCalendarDays, calendarDateInZone, DAY, startOfDayInZone } from "../../src/lib/time";
 import { type Browser, createSite, createUser, db, signIn } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import { generateClientKeyPair, generateWeakRsaKeyPair } from "../helpers/key-pairs";
 import { createRegistration } from "../helpers/registrations";
 import { privateKeyPem, selfSignedCertificate } from "../helpers/x509";
@@ -93,8 +94,7 @@ describe("adding a key", () => {
       { key: certificate, kid: "ed-cert" },
       { now: NOW, headers: HTMX },
     );
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(html.startsWith('<section id="client-keys"')).toBe(true);
     expect(html).not.toContain("<html");
     const fingerprint = await calculateJwkThumbprint(pair.publicJwk);
@@ -197,8 +197,7 @@ describe("refused uploads show a clear error next to the field, keep what was ty
       const registration = await newRegistration();
       const fields = await form();
       const res = await admin.post(keysPath(registration.id), fields, { now: NOW, headers: HTMX });
-      expect(res.status).toBe(422);
-      const html = await res.text();
+      const html = await bodyOf(res, 422);
       expect(html).toMatch(message);
       expect(html).toMatch(/class="(field|form)-error"/);
       if (fields.kid) expect(html).toContain(`value="${fields.kid}"`);
@@ -267,8 +266,7 @@ describe("removing a key", () => {
     await admin.post(keysPath(registration.id), { key: text }, { now: NOW });
     const [row] = await storedKeys(registration.id);
     const res = await admin.post(`${keysPath(registration.id)}/${row?.id}/delete`, {}, { now: NOW, headers: HTMX });
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(html).toContain("The key was removed.");
     expect(html).toContain("No public keys yet.");
   });

@@ -1,7 +1,8 @@
 import { and, asc, eq } from "drizzle-orm";
+import { expect } from "vitest";
 import { adminAuditEvents } from "../../src/db/schema";
 import { type Browser, createUser, db, HTMX, signIn } from "./app";
-import { textOf } from "./html";
+import { bodyOf, textOf } from "./html";
 
 /** A signed-in Global Administrator (a fresh account per call). */
 export async function signInGlobalAdmin() {
@@ -53,12 +54,23 @@ export async function auditRowsFor(targetType: "site" | "user", label: string) {
 
 export { HTMX };
 
-/** Turns a switch on a user's page (`disabled`, `global-admin`) the way htmx does, answered with the changed section. */
-export function toggleOnUserPage(
+/**
+ * Turns a user's switch (`disabled`, `global-admin`) the way htmx does, from the user's page (answered with the
+ * changed section) or from the list (answered with the user's row).
+ */
+export function toggleUser(
   browser: Browser,
   userId: number,
   toggle: "disabled" | "global-admin",
   value: boolean,
+  from: "page" | "row" = "page",
 ) {
-  return browser.post(`/admin/users/${userId}/${toggle}`, { value: String(value), view: "page" }, { headers: HTMX });
+  return browser.post(`/admin/users/${userId}/${toggle}`, { value: String(value), view: from }, { headers: HTMX });
+}
+
+/** The htmx fragment an answer carries: 200, starting with `start` (never a whole page). */
+export async function fragmentOf(res: Response, start: string): Promise<string> {
+  const html = await bodyOf(res, 200);
+  expect(html.startsWith(start)).toBe(true);
+  return html;
 }

@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 /** The visible text of some markup: tags removed, entities decoded, whitespace collapsed. */
 export function textOf(html: string): string {
   return html
@@ -9,4 +10,10 @@ export function textOf(html: string): string {
     .replace(/&amp;/g, "&")
     .replace(/\s+/g, " ")
     .trim();
+}
+
+/** The body of an answer that must have `status`: the status is checked first, so a failure names it. */
+export async function bodyOf(res: Response, status: number): Promise<string> {
+  expect(res.status).toBe(status);
+  return res.text();
 }

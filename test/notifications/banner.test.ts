@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { appRegistrations, type Site } from "../../src/db/schema";
 import { DAY, MINUTE } from "../../src/lib/time";
 import { createSite, createUser, db, PASSWORD, signIn } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import { setEnabled, setExpiry } from "../helpers/notifications";
 import { createRegistration } from "../helpers/registrations";
 
@@ -139,8 +140,7 @@ describe("the API client alert banner (§6)", () => {
     const user = await createUser({ sites: [[site.id, "site_user"]] });
     const browser = await signIn(user.email, PASSWORD, AFTER);
     const res = await browser.get(`/sites/${site.slug}`, { now: AFTER });
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(html).toContain("<h1>Admin Center</h1>");
     expect(banners(html)).toEqual([]);
     expect(html).not.toContain('api-client-alert"');

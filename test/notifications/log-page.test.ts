@@ -4,6 +4,7 @@ import { appRegistrations, notificationDeliveries, notifications, type Site, typ
 import { DAY } from "../../src/lib/time";
 import { runCron } from "../../src/notifications/scheduled";
 import { createSite, createUser, db, PASSWORD, signIn } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import { DEAD_LETTER_QUEUE, deliverMessages, recordingBindings, siteWithAdmins } from "../helpers/notifications";
 import { createRegistration } from "../helpers/registrations";
 
@@ -89,8 +90,7 @@ describe("the Administrative notification log", () => {
   it("lists every notice of the Site with template, registration, expiration, fired time and delivery per recipient", async () => {
     const admin = await signInLater(adminA.email);
     const res = await admin.get(path(siteA), { now: LATER });
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(html).toContain("<h1>Administrative notification log</h1>");
     expect(html).toContain("Fired at (Europe/Berlin)");
     const a = adminA.email;
@@ -187,8 +187,7 @@ describe("the Administrative notification log", () => {
       now: N + DAY,
       headers: { "HX-Request": "true", "HX-Request-Type": "partial" },
     });
-    expect(partial.status).toBe(200);
-    const fragment = await partial.text();
+    const fragment = await bodyOf(partial, 200);
     expect(fragment.startsWith('<section id="notification-log-results"')).toBe(true);
     expect(fragment).not.toContain("<html");
     expect(fragment).not.toContain("api-client-alert");

@@ -40,6 +40,22 @@ const templatesOf = async (registrationId: number) => (await notificationsFor([r
 
 beforeEach(resetCronState);
 
+/**
+ * A registration expiring on the day of `N` whose notice the cron at `N` records, with its delivery row written; then
+ * the delivery's Queue message is lost (the Worker dies with it in flight), so the delivery stays `queued`.
+ */
+async function noticeWithLostDelivery(N: number) {
+  const { site, admins } = await siteWithAdmins(1);
+  const registration = await expiringAt(site.id, Math.floor(N / DAY) * DAY);
+  const queue = recordingBindings();
+  await runScheduled(N, queue.env);
+  await deliverMessages(queue.env, queue.take());
+  expect(queue.take()).toHaveLength(1);
+  const [notice] = await notificationsFor([registration.id]);
+  expect((await deliveriesFor(notice?.id ?? 0)).map((d) => d.state)).toEqual(["queued"]);
+  return { admins, registration, notice, queue };
+}
+
 describe("the cron fires the §5 notices", () => {
   it("fires the latest due notice of each registration once, to every active Site Administrator", async () => {
     const E = Date.UTC(2031, 2, 1);
@@ -416,15 +432,7 @@ describe("bounded, lossless runs", () => {
 
   it("enqueues again deliveries still queued an hour after their notice fired", async () => {
     const N = Date.UTC(2043, 3, 4, 5);
-    const { site, admins } = await siteWithAdmins(1);
-    const registration = await expiringAt(site.id, Date.UTC(2043, 3, 4));
-    const queue = recordingBindings();
-    await runScheduled(N, queue.env);
-    await deliverMessages(queue.env, queue.take());
-    // The delivery messages are lost.
-    expect(queue.take()).toHaveLength(1);
-    const [notice] = await notificationsFor([registration.id]);
-    expect((await deliveriesFor(notice?.id ?? 0)).map((d) => d.state)).toEqual(["queued"]);
+    const { admins, notice, queue } = await noticeWithLostDelivery(N);
 
     const early = await runCron(queue.env, N + 45 * MINUTE);
     expect(early.requeue).toMatchObject({ requeued: 0, done: true });
@@ -444,16 +452,7 @@ describe("bounded, lossless runs", () => {
 describe("on the platform's own Queue and email binding", () => {
   it("re-sends a delivery whose message was lost at the first regular cron run an hour later, end to end", async () => {
     const N = Date.UTC(2045, 5, 6, 7);
-    const { site, admins } = await siteWithAdmins(1);
-    const registration = await expiringAt(site.id, Date.UTC(2045, 5, 6));
-    // The notice is recorded and its delivery row written, then the Worker dies with the delivery message in
-    // flight: the message never reaches the Queue.
-    const lost = recordingBindings();
-    await runScheduled(N, lost.env);
-    await deliverMessages(lost.env, lost.take());
-    expect(lost.take()).toHaveLength(1);
-    const [notice] = await notificationsFor([registration.id]);
-    expect((await deliveriesFor(notice?.id ?? 0)).map((d) => d.state)).toEqual(["queued"]);
+    const { admins, notice, registration } = await noticeWithLostDelivery(N);
 
     // The Cron Trigger's own runs, every 15 minutes on their schedule (a cron expression, not a replay by hand), on
     // the real Queue, consumer and send_email binding.

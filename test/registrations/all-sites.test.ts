@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { savedViews } from "../../src/db/schema";
 import { createSite, db, unique } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import { clientFor, gridHeaders, gridRows, HTMX, NOW } from "../helpers/registration-pages";
 import { createRegistration } from "../helpers/registrations";
 
@@ -14,8 +15,7 @@ describe("the Global Administrator's all-Sites grid (§4)", () => {
     const b = await createRegistration(west.id, { name: `${tag} la`, expirationDate: "2031-01-20", now: NOW });
     const root = await clientFor("global", null);
     const res = await root.get(`/admin/registrations?q=${tag}`);
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(gridHeaders(html)).toEqual([
       "Site",
       "Name",

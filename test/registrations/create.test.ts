@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { adminAuditEvents, appRegistrations, clientSecrets } from "../../src/db/schema";
 import { CLIENT_SECRET_PATTERN, hashClientSecret } from "../../src/registrations/secrets";
 import { createSite, db } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import {
   auditOf,
   createForm,
@@ -19,8 +20,7 @@ describe("the create form (§4)", () => {
   it("offers the fields with their defaults: Enabled on, devices:read, 1 hour", async () => {
     const { site, admin } = await siteWithAdmin();
     const res = await admin.get(`${gridPath(site)}/new`);
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(html).toMatch(/<input id="name" name="name" required="" maxlength="100"/);
     expect(html).toMatch(/<textarea id="description" name="description"/);
     // The date picker allows tomorrow to 730 days ahead in the Site's zone.
@@ -186,8 +186,7 @@ describe("create form validation: 422 with each error next to its field, input k
       const { site, admin } = await siteWithAdmin();
       const form = createForm({ name: "Kept name <b>", description: "Kept description", ...overrides });
       const res = await admin.post(`${gridPath(site)}/new`, form);
-      expect(res.status).toBe(422);
-      const html = await res.text();
+      const html = await bodyOf(res, 422);
       expect(html).toMatch(
         new RegExp(`<p class="field-error" id="${field}-error">${escapeRegExp(escapeHtml(message))}`),
       );
@@ -206,8 +205,7 @@ describe("create form validation: 422 with each error next to its field, input k
       `${gridPath(site)}/new`,
       createForm({ name: "", expirationDate: "2030-01-01", lifetimeMinutes: "500", description: "kept", scopes: [] }),
     );
-    expect(res.status).toBe(422);
-    const html = await res.text();
+    const html = await bodyOf(res, 422);
     expect(html).toContain('id="name-error">Enter a name.');
     expect(html).toContain('id="expiration-date-error">Choose a date after today');
     expect(html).toContain('id="lifetime-minutes-error">Choose between 5 and 120 minutes');

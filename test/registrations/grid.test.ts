@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { appRegistrations, memberships, type Site, savedViews, userPreferences } from "../../src/db/schema";
 import { createSite, db } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import {
   clientFor,
   DAY,
@@ -44,8 +45,7 @@ describe("the App registrations grid (§4)", () => {
     const fresh = await seed(site, "Alpha", { createdAgo: DAY, enabled: false });
     await seed(site, "charlie", { expirationDate: "2031-01-15" });
     const res = await admin.get(gridPath(site));
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(gridHeaders(html)).toEqual(["Name", "Client ID", "Registration date", "Enabled", "Last used", "Expires"]);
     expect(gridRows(html)).toEqual([
       ["Alpha", fresh.clientId, "2031-01-14 21:00 (Asia/Tokyo)", "No", "", "In 137 days"],
@@ -129,8 +129,7 @@ describe("the App registrations grid (§4)", () => {
     const res = await admin.get(
       `${gridPath(site)}?q=&state=&enabled=no&used_before=&sort=name&dir=asc&utm_source=mail&notice=bogus`,
     );
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(names(html)).toEqual(["x2"]);
     expect(html).toContain('<option value="no" selected="">No</option>');
   });
@@ -140,8 +139,7 @@ describe("the App registrations grid (§4)", () => {
     const res = await admin.get(
       `${gridPath(site)}?state=gone&sort=secret&page=0&used_before=2031-02-30&cols=name,password&dir=up&q=${"x".repeat(101)}`,
     );
-    expect(res.status).toBe(400);
-    const html = await res.text();
+    const html = await bodyOf(res, 400);
     for (const problem of [
       "state must be one of active, expiring_30, expiring_7, expired, disabled.",
       "sort must be one of name, client_id, created, enabled, last_used, expires.",
@@ -184,8 +182,7 @@ describe("the App registrations grid (§4)", () => {
     await seed(site, "only");
     const url = `${gridPath(site)}?dir=desc&q=&state=&sort=name`;
     const fragment = await admin.get(url, { headers: { ...HTMX } });
-    expect(fragment.status).toBe(200);
-    const html = await fragment.text();
+    const html = await bodyOf(fragment, 200);
     expect(html.startsWith('<div id="registrations-grid" class="grid-region">')).toBe(true);
     expect(html).not.toContain("<html");
     expect(html).not.toContain("api-client-alerts");
@@ -332,8 +329,7 @@ describe("views (Default View ▼) and ⚙️ settings", () => {
       { columns: ["client_id"], pageSize: "10", returnTo: "sort=created&cols=name" },
       { headers: { ...HTMX } },
     );
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(html.startsWith('<div id="registrations-grid"')).toBe(true);
     expect(gridHeaders(html)).toEqual(["Name", "Client ID"]);
     expect(res.headers.get("HX-Push-Url")).toBe(`${gridPath(site)}?sort=created`);

@@ -5,6 +5,7 @@ import { recordSecurityEvent } from "../../src/audit/security-events";
 import { appRegistrations, clientSecrets, securityEvents, sites } from "../../src/db/schema";
 import { hashClientSecret } from "../../src/registrations/secrets";
 import { db } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import {
   auditOf,
   createForm,
@@ -61,8 +62,7 @@ describe("the registration page (§4)", () => {
       lifetimeMinutes: "30",
     });
     const res = await admin.get(regPath(site, reg!.id));
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(html).toContain("<h1>SIEM connector</h1>");
     expect(html).toContain('<span class="state state-expiring-30">Expiring (30 d)</span>');
     expect(html).toContain("<dt>Enabled</dt><dd>Yes</dd>");
@@ -180,8 +180,7 @@ describe("editing and renewing (§3, §4)", () => {
       `${path}/edit`,
       await editForm(admin, path, { expirationDate: "2031-01-14", name: "Renamed meanwhile" }),
     );
-    expect(res.status).toBe(422);
-    const html = await res.text();
+    const html = await bodyOf(res, 422);
     expect(html).toContain('id="expiration-date-error">Choose a date after today');
     expect(html).toContain('value="Renamed meanwhile"');
     expect(await row(reg!.id)).toMatchObject({ name: "Date check", expirationDate: "2031-04-15" });
@@ -251,8 +250,7 @@ describe("editing and renewing (§3, §4)", () => {
     // Meanwhile another administrator disables it.
     await admin.post(`${path}/enabled`, { enabled: "false" });
     const res = await admin.post(`${path}/edit`, stale);
-    expect(res.status).toBe(409);
-    const html = await res.text();
+    const html = await bodyOf(res, 409);
     expect(html).toContain("Someone changed this registration after you opened this form");
     expect(html).toContain(">My edit</textarea>");
     expect(versionIn(html)).not.toBe(stale.version);
@@ -298,8 +296,7 @@ describe("enable and disable in place (§3, §4)", () => {
     const { row: reg } = await createThroughForm(admin, site, { enabled: "" });
     const path = regPath(site, reg!.id);
     const res = await admin.post(`${path}/enabled`, { enabled: "true" }, { headers: { ...HTMX } });
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(html).not.toContain("<html");
     expect(html.startsWith('<section id="registration-status"')).toBe(true);
     expect(html).toContain("<dt>Enabled</dt><dd>Yes</dd>");
@@ -330,8 +327,7 @@ describe("delete with confirmation (§3, §4)", () => {
       `<form method="get" action="${path}/delete" hx-post="${path}/delete" hx-confirm="Delete the App registration “Going away”?`,
     );
     const confirm = await admin.get(`${path}/delete`);
-    expect(confirm.status).toBe(200);
-    const html = await confirm.text();
+    const html = await bodyOf(confirm, 200);
     expect(html).toContain("<h1>Delete “Going away”?</h1>");
     expect(html).toContain(`<form method="post" action="${path}/delete"`);
     expect(await row(reg!.id)).toBeDefined();

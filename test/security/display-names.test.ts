@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { appRegistrations, savedViews, sites, users } from "../../src/db/schema";
 import { fieldError, signInGlobalAdmin } from "../helpers/admin-pages";
 import { db, unique } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import { callWorker, createClient, eventsFor, requestToken } from "../helpers/oauth";
 import { createForm, gridPath, siteWithAdmin } from "../helpers/registration-pages";
 
@@ -39,8 +40,7 @@ describe("registration names and descriptions", () => {
     it(`refuses a name with ${what}: 422 next to the field, nothing stored`, async () => {
       const { site, admin } = await siteWithAdmin();
       const res = await admin.post(`${gridPath(site)}/new`, createForm({ name }));
-      expect(res.status).toBe(422);
-      const html = await res.text();
+      const html = await bodyOf(res, 422);
       expect(html).toMatch(new RegExp(`<p class="field-error" id="name-error">[^<]*${words}`));
       expect(await db().select().from(appRegistrations).where(eq(appRegistrations.siteId, site.id)).all()).toEqual([]);
     });
@@ -74,46 +74,65 @@ describe("registration names and descriptions", () => {
   });
 });
 
-describe("Site and user names", () => {
-  it("refuses a Site name with a bidi override or zero-width space, and stores NFC", async () => {
-    const { browser } = await signInGlobalAdmin();
-    const form = (name: string) => ({
+/** The Global Administrator's create forms that take a display name: what each posts and where it stores it. */
+const NAMED_FORMS = [
+  {
+    what: "a Site name with a bidi override or zero-width space",
+    path: "/admin/sites",
+    form: "site",
+    refused: ["Plant\u202EFloor", "Plant\u200BFloor"],
+    accepted: [NFD_CAFE, "Caf\u00e9"],
+    body: (name: string) => ({
       slug: unique("site"),
       name,
       timeZone: "UTC",
       restApiEnabled: "on",
       maxRegistrationDays: "365",
-    });
-    for (const name of ["Plant\u202EFloor", "Plant\u200BFloor"]) {
-      const f = form(name);
-      const res = await browser.post("/admin/sites", f);
-      expect(res.status).toBe(422);
-      expect(fieldError(await res.text(), "site", "name")).toMatch(/^Remove/);
-      expect(await db().select().from(sites).where(eq(sites.slug, f.slug)).get()).toBeUndefined();
-    }
-    const ok = form(NFD_CAFE);
-    expect((await browser.post("/admin/sites", ok)).status).toBe(303);
-    expect((await db().select().from(sites).where(eq(sites.slug, ok.slug)).get())?.name).toBe("Caf\u00e9");
-  });
+    }),
+    storedName: async (body: Record<string, string>) =>
+      (
+        await db()
+          .select()
+          .from(sites)
+          .where(eq(sites.slug, body.slug ?? ""))
+          .get()
+      )?.name,
+  },
+  {
+    what: "a user name with a bidi isolate or NUL",
+    path: "/admin/users",
+    form: "user",
+    refused: ["Ada\u2066Operator", "Ada\u0000Operator"],
+    accepted: [`${NFD_CAFE} 👩‍🔧`, "Caf\u00e9 👩‍🔧"],
+    body: (name: string) => ({ email: `${unique("named")}@example.test`, name, password: "first day at the plant" }),
+    storedName: async (body: Record<string, string>) =>
+      (
+        await db()
+          .select()
+          .from(users)
+          .where(eq(users.email, body.email ?? ""))
+          .get()
+      )?.name,
+  },
+] as const;
 
-  it("refuses a user name with a bidi isolate or NUL, and stores NFC", async () => {
-    const { browser } = await signInGlobalAdmin();
-    const form = (name: string) => ({
-      email: `${unique("named")}@example.test`,
-      name,
-      password: "first day at the plant",
+describe("Site and user names", () => {
+  for (const named of NAMED_FORMS) {
+    it(`refuses ${named.what}, and stores NFC`, async () => {
+      const { browser } = await signInGlobalAdmin();
+      for (const name of named.refused) {
+        const body = named.body(name);
+        const res = await browser.post(named.path, body);
+        expect(res.status).toBe(422);
+        expect(fieldError(await res.text(), named.form, "name")).toMatch(/^Remove/);
+        expect(await named.storedName(body)).toBeUndefined();
+      }
+      const [typed, stored] = named.accepted;
+      const ok = named.body(typed);
+      expect((await browser.post(named.path, ok)).status).toBe(303);
+      expect(await named.storedName(ok)).toBe(stored);
     });
-    for (const name of ["Ada\u2066Operator", "Ada\u0000Operator"]) {
-      const f = form(name);
-      const res = await browser.post("/admin/users", f);
-      expect(res.status).toBe(422);
-      expect(fieldError(await res.text(), "user", "name")).toMatch(/^Remove/);
-      expect(await db().select().from(users).where(eq(users.email, f.email)).get()).toBeUndefined();
-    }
-    const ok = form(`${NFD_CAFE} 👩‍🔧`);
-    expect((await browser.post("/admin/users", ok)).status).toBe(303);
-    expect((await db().select().from(users).where(eq(users.email, ok.email)).get())?.name).toBe("Caf\u00e9 👩‍🔧");
-  });
+  }
 });
 
 describe("saved view names", () => {

@@ -13,6 +13,7 @@ import {
   textOf,
 } from "../helpers/admin-pages";
 import { call, createSite, createUser, db, ORIGIN, signIn, unique } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import { createRegistration } from "../helpers/registrations";
 
 const siteForm = (overrides: Record<string, string> = {}) => ({
@@ -229,8 +230,7 @@ describe("Sites page: create", () => {
       const form = siteForm({ name: "Kept <b>name</b>", ...overrides });
       const before = (await db().select().from(sites).all()).length;
       const res = await browser.post("/admin/sites", form);
-      expect(res.status).toBe(422);
-      const html = await res.text();
+      const html = await bodyOf(res, 422);
       expect(fieldError(html, "site", field)).toBe(message);
       expect(html).toContain("Nothing was saved. Correct the fields marked below.");
       expect(html).toMatch(new RegExp(`id="site-${field}"[^>]*aria-invalid="true"`));
@@ -244,8 +244,7 @@ describe("Sites page: create", () => {
     const { browser } = await signInGlobalAdmin();
     const existing = await createSite({ name: "Original" });
     const res = await browser.post("/admin/sites", siteForm({ slug: existing.slug, name: "Impostor" }));
-    expect(res.status).toBe(422);
-    const html = await res.text();
+    const html = await bodyOf(res, 422);
     expect(fieldError(html, "site", "slug")).toBe("This slug is already used by another Site.");
     expect(inputValue(html, "site", "name")).toBe("Impostor");
     expect(await siteBySlug(existing.slug)).toMatchObject({ name: "Original" });
@@ -256,8 +255,7 @@ describe("Sites page: create", () => {
     const { browser } = await signInGlobalAdmin();
     const existing = await createSite();
     const res = await browser.post("/admin/sites", siteForm({ slug: existing.slug, maxRegistrationDays: "4000" }));
-    expect(res.status).toBe(422);
-    const html = await res.text();
+    const html = await bodyOf(res, 422);
     expect(fieldError(html, "site", "slug")).toBe("This slug is already used by another Site.");
     expect(fieldError(html, "site", "maxRegistrationDays")).toBe("Enter a whole number of days from 1 to 3650.");
   });
@@ -335,8 +333,7 @@ describe("Sites page: edit", () => {
       timeZone: "Nowhere/City",
       maxRegistrationDays: "0",
     });
-    expect(res.status).toBe(422);
-    const html = await res.text();
+    const html = await bodyOf(res, 422);
     expect(fieldError(html, "site", "timeZone")).toBe("Choose an IANA time zone, such as UTC or Europe/Berlin.");
     expect(fieldError(html, "site", "maxRegistrationDays")).toBe("Enter a whole number of days from 1 to 3650.");
     expect(inputValue(html, "site", "name")).toBe("Typed name");
@@ -455,8 +452,7 @@ describe("Sites page: REST API toggle", () => {
     const { browser } = await signInGlobalAdmin();
     const site = await createSite({ restApiEnabled: false });
     const res = await browser.post(`/admin/sites/${site.slug}/rest-api`, { value: "true" }, { headers: HTMX });
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    const html = await bodyOf(res, 200);
     expect(html.startsWith(`<tr id="site-${site.slug}">`)).toBe(true);
     expect(html).not.toContain("<html");
     expect(textOf(elementById(html, `site-${site.slug}`))).toContain("Yes Turn off");

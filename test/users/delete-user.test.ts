@@ -15,12 +15,14 @@ import {
   auditRowsFor,
   elementById,
   fieldError,
+  fragmentOf,
   HTMX,
   signInGlobalAdmin,
   textOf,
-  toggleOnUserPage,
+  toggleUser,
 } from "../helpers/admin-pages";
 import { call, createSite, createUser, db, formBody, ORIGIN, PASSWORD, signIn, unique } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import { requestToken } from "../helpers/oauth";
 import { createRegistration } from "../helpers/registrations";
 
@@ -157,8 +159,7 @@ describe("Global Administrator deletes a user", () => {
     expect(section).not.toContain("<form");
 
     const res = await browser.post(deletePath(user.id), { confirmEmail: user.email });
-    expect(res.status).toBe(409);
-    const html = await res.text();
+    const html = await bodyOf(res, 409);
     expect(html).toContain('data-error-code="NotDisabled"');
     expect(textOf(elementById(html, "delete-user"))).toContain(
       `${user.email} is enabled. Only a disabled user can be deleted: disable them first, which ends their sessions, then delete them.`,
@@ -266,10 +267,8 @@ describe("Global Administrator deletes a user", () => {
   it("updates the delete section when the user is disabled from their page through htmx", async () => {
     const { browser } = await signInGlobalAdmin();
     const target = await createUser();
-    const res = await toggleOnUserPage(browser, target.id, "disabled", true);
-    expect(res.status).toBe(200);
-    const html = await res.text();
-    expect(html.startsWith('<section id="account"')).toBe(true);
+    const res = await toggleUser(browser, target.id, "disabled", true);
+    const html = await fragmentOf(res, '<section id="account"');
     const section = elementById(html, "delete-user");
     expect(section).toContain('hx-swap-oob="true"');
     expect(section).toContain(`action="/admin/users/${target.id}/delete"`);

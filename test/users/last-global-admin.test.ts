@@ -2,8 +2,9 @@ import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { sessions, users } from "../../src/db/schema";
 import { findUser, setUserDisabled } from "../../src/users/accounts";
-import { auditRowsFor, toggleOnUserPage } from "../helpers/admin-pages";
+import { auditRowsFor, toggleUser } from "../helpers/admin-pages";
 import { createUser, db, signIn } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 
 // This file's D1 starts empty and its tests run in order, so it knows every Global Administrator there is.
 const activeGlobalAdmins = async () =>
@@ -23,13 +24,12 @@ describe("the last active Global Administrator", () => {
     expect(await activeGlobalAdmins()).toEqual([first.email]);
     const browser = await signIn(first.email);
     const res = await browser.post(`/admin/users/${first.id}/global-admin`, { value: "false", view: "page" });
-    expect(res.status).toBe(409);
-    const html = await res.text();
+    const html = await bodyOf(res, 409);
     expect(html).toContain('data-error-code="LastGlobalAdmin"');
     expect(html).toContain(
       `${first.email} is the last active Global Administrator, so this would leave nobody to manage Sites and users. Make another user a Global Administrator first.`,
     );
-    const htmx = await toggleOnUserPage(browser, first.id, "global-admin", false);
+    const htmx = await toggleUser(browser, first.id, "global-admin", false);
     expect(htmx.status).toBe(409);
     expect(await htmx.text()).toMatch(/^<section id="account"[\s\S]*data-error-code="LastGlobalAdmin"/);
     expect(await activeGlobalAdmins()).toEqual([first.email]);

@@ -5,6 +5,7 @@ import { sessions, users } from "../../src/db/schema";
 import { verifyPassword } from "../../src/lib/crypto";
 import { auditRowsFor, elementById, fieldError, signInGlobalAdmin, textOf } from "../helpers/admin-pages";
 import { call, createSite, createUser, db, formBody, ORIGIN, PASSWORD, signIn } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 import { NEW_PASSWORD_REFUSALS } from "../helpers/passwords";
 
 const NEW_PASSWORD = "handed over on a sticky note";
@@ -100,8 +101,7 @@ describe("Global Administrator sets a user's password", () => {
       const before = await storedHash(user.id);
       const form = resetForm(overrides);
       const res = await browser.post(`/admin/users/${user.id}/password`, form);
-      expect(res.status).toBe(422);
-      const html = await res.text();
+      const html = await bodyOf(res, 422);
       expect(fieldError(html, "password", field)).toBe(message);
       expect(textOf(elementById(html, "password"))).toContain("Nothing was saved. Correct the fields marked below.");
       if (form.newPassword) expect(html).not.toContain(form.newPassword);
@@ -121,8 +121,7 @@ describe("Global Administrator sets a user's password", () => {
 
     for (const form of [resetForm(), resetForm({ newPassword: "short" })]) {
       const res = await browser.post(`/admin/users/${admin.id}/password`, form);
-      expect(res.status).toBe(409);
-      const html = await res.text();
+      const html = await bodyOf(res, 409);
       expect(html).toContain('data-error-code="OwnPassword"');
       expect(textOf(elementById(html, "password"))).toContain(
         "Change your own password on your account page: it asks for your current password.",

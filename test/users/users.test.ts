@@ -6,13 +6,15 @@ import {
   auditRowsFor,
   elementById,
   fieldError,
+  fragmentOf,
   HTMX,
   inputValue,
   signInGlobalAdmin,
   textOf,
-  toggleOnUserPage,
+  toggleUser,
 } from "../helpers/admin-pages";
 import { call, createSite, createUser, db, ORIGIN, signIn, unique } from "../helpers/app";
+import { bodyOf } from "../helpers/html";
 
 const INITIAL_PASSWORD = "first day at the plant";
 
@@ -187,8 +189,7 @@ describe("Users page: create", () => {
     const { browser } = await signInGlobalAdmin();
     const existing = await createUser();
     const res = await browser.post("/admin/users", userForm({ email: existing.email.toUpperCase(), name: "Twin" }));
-    expect(res.status).toBe(422);
-    const html = await res.text();
+    const html = await bodyOf(res, 422);
     expect(fieldError(html, "user", "email")).toBe("A user with this email address already exists.");
     expect(inputValue(html, "user", "name")).toBe("Twin");
     expect(html).not.toContain(INITIAL_PASSWORD);
@@ -213,8 +214,7 @@ describe("Users page: create", () => {
       const form = userForm({ name: `Kept "${unique("n")}"`, ...overrides });
       const before = (await db().select().from(users).all()).length;
       const res = await browser.post("/admin/users", form);
-      expect(res.status).toBe(422);
-      const html = await res.text();
+      const html = await bodyOf(res, 422);
       expect(fieldError(html, "user", field)).toBe(message);
       expect(html).toContain("Nothing was saved. Correct the fields marked below.");
       if (field !== "email") expect(inputValue(html, "user", "email")).toBe(form.email);
@@ -272,14 +272,8 @@ describe("Users page: disable and enable", () => {
   it("answers an htmx toggle from the list with just the user's row", async () => {
     const { browser } = await signInGlobalAdmin();
     const target = await createUser();
-    const res = await browser.post(
-      `/admin/users/${target.id}/disabled`,
-      { value: "true", view: "row" },
-      { headers: HTMX },
-    );
-    expect(res.status).toBe(200);
-    const html = await res.text();
-    expect(html.startsWith(`<tr id="user-${target.id}">`)).toBe(true);
+    const res = await toggleUser(browser, target.id, "disabled", true, "row");
+    const html = await fragmentOf(res, `<tr id="user-${target.id}">`);
     expect(html).not.toContain("<html");
     expect(textOf(html)).toContain("Disabled");
     expect(html).toContain(`aria-label="Enable ${target.email}"`);
@@ -288,10 +282,8 @@ describe("Users page: disable and enable", () => {
   it("answers an htmx toggle from the user's page with just the account section", async () => {
     const { browser } = await signInGlobalAdmin();
     const target = await createUser();
-    const res = await toggleOnUserPage(browser, target.id, "disabled", true);
-    expect(res.status).toBe(200);
-    const html = await res.text();
-    expect(html.startsWith('<section id="account"')).toBe(true);
+    const res = await toggleUser(browser, target.id, "disabled", true);
+    const html = await fragmentOf(res, '<section id="account"');
     expect(textOf(html)).toContain("Status Disabled");
   });
 
@@ -306,8 +298,7 @@ describe("Users page: disable and enable", () => {
   it("refuses to let a Global Administrator disable their own account", async () => {
     const { user: admin, browser } = await signInGlobalAdmin();
     const res = await browser.post(`/admin/users/${admin.id}/disabled`, { value: "true" });
-    expect(res.status).toBe(409);
-    const html = await res.text();
+    const html = await bodyOf(res, 409);
     expect(html).toContain('data-error-code="SelfDisable"');
     expect(html).toContain("You cannot disable your own account. Another Global Administrator can.");
     expect(await userByEmail(admin.email)).toMatchObject({ disabled: false });
@@ -316,11 +307,7 @@ describe("Users page: disable and enable", () => {
     // The page offers no such button in the first place.
     const page = await (await browser.get(`/admin/users/${admin.id}`)).text();
     expect(page).not.toContain(`aria-label="Disable ${admin.email}"`);
-    const htmx = await browser.post(
-      `/admin/users/${admin.id}/disabled`,
-      { value: "true", view: "row" },
-      { headers: HTMX },
-    );
+    const htmx = await toggleUser(browser, admin.id, "disabled", true, "row");
     expect(htmx.status).toBe(409);
     expect(await htmx.text()).toMatch(/^<tr id="user-\d+">[\s\S]*data-error-code="SelfDisable"/);
   });
@@ -347,11 +334,7 @@ describe("Users page: Global Administrator flag", () => {
     expect(grant.headers.get("Location")).toBe(`/admin/users/${target.id}?notice=granted`);
     expect((await them.get("/admin/sites")).status).toBe(200);
 
-    const revoke = await browser.post(
-      `/admin/users/${target.id}/global-admin`,
-      { value: "false", view: "row" },
-      { headers: HTMX },
-    );
+    const revoke = await toggleUser(browser, target.id, "global-admin", false, "row");
     expect(revoke.status).toBe(200);
     expect(textOf(await revoke.text())).toContain("No Active");
     expect((await them.get("/admin/sites")).status).toBe(403);
@@ -435,9 +418,7 @@ describe("Users page: memberships", () => {
       { siteId: String(site.id), role: "site_admin" },
       { headers: HTMX },
     );
-    expect(res.status).toBe(200);
-    const html = await res.text();
-    expect(html.startsWith('<section id="memberships"')).toBe(true);
+    const html = await fragmentOf(res, '<section id="memberships"');
     expect(html).toContain("Membership added.");
     expect(textOf(elementById(html, "memberships"))).toContain(site.name);
   });
@@ -457,8 +438,7 @@ describe("Users page: memberships", () => {
       { siteId: "987654321", role: "site_user" },
       { headers: HTMX },
     );
-    expect(badSite.status).toBe(422);
-    const fragment = await badSite.text();
+    const fragment = await bodyOf(badSite, 422);
     expect(fragment.startsWith('<section id="memberships"')).toBe(true);
     expect(fieldError(fragment, "membership", "siteId")).toBe("Choose a Site from the list.");
     const noSite = await browser.post(`/admin/users/${target.id}/memberships`, { role: "site_user" });
@@ -517,14 +497,12 @@ describe("Users page: a Site's last Site Administrator", () => {
       siteId: String(site.id),
       role: "site_user",
     });
-    expect(demote.status).toBe(409);
-    const html = await demote.text();
+    const html = await bodyOf(demote, 409);
     expect(html).toContain('data-error-code="LastSiteAdmin"');
     expect(textOf(html)).toContain(LAST_ADMIN(last.email, site.name));
 
     const remove = await browser.post(`/admin/users/${last.id}/memberships/${site.id}/remove`, {}, { headers: HTMX });
-    expect(remove.status).toBe(409);
-    const fragment = await remove.text();
+    const fragment = await bodyOf(remove, 409);
     expect(fragment).toMatch(/^<section id="memberships"[\s\S]*data-error-code="LastSiteAdmin"/);
 
     expect(await membershipsOf(last.id)).toEqual([{ userId: last.id, siteId: site.id, role: "site_admin" }]);

@@ -199,13 +199,18 @@ export function PostForm(props: {
   );
 }
 
-/** A page that is one form: its heading, then the form. */
-export function FormPage(props: { title: string } & Parameters<typeof PostForm>[0]) {
-  const { title, ...form } = props;
+/**
+ * The page that creates one item of a collection: its heading, then a form that posts to the collection and whose
+ * Cancel goes back to it.
+ */
+export function NewItemPage(
+  props: { title: string; collection: string } & Omit<Parameters<typeof PostForm>[0], "action" | "cancelHref">,
+) {
+  const { title, collection, ...form } = props;
   return (
     <section class="admin-area card form-page">
       <h1>{title}</h1>
-      <PostForm {...form} />
+      <PostForm action={collection} cancelHref={collection} {...form} />
     </section>
   );
 }

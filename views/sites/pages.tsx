@@ -11,8 +11,8 @@ import {
   type ActionErrorProps,
   CheckboxField,
   type Errors,
-  FormPage,
   fieldsOf,
+  NewItemPage,
   Notice,
   PostForm,
   SelectField,
@@ -128,14 +128,7 @@ function SiteSettingsFields({
 export function NewSitePage({ values, errors, csrf }: { values: Values; errors: Errors; csrf: string }) {
   const field = fieldsOf("site", values, errors);
   return (
-    <FormPage
-      title="New Site"
-      action={adminSitesUrl()}
-      csrf={csrf}
-      errors={errors}
-      submit="Create Site"
-      cancelHref={adminSitesUrl()}
-    >
+    <NewItemPage title="New Site" collection={adminSitesUrl()} csrf={csrf} errors={errors} submit="Create Site">
       <TextField
         {...field("slug")}
         label="Slug"
@@ -145,7 +138,7 @@ export function NewSitePage({ values, errors, csrf }: { values: Values; errors: 
         hint="2 to 40 lowercase letters, digits and hyphens. It appears in REST API URLs and in access tokens, so it cannot be changed later."
       />
       <SiteSettingsFields values={values} errors={errors} checkedDefault={true} />
-    </FormPage>
+    </NewItemPage>
   );
 }
 

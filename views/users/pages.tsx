@@ -13,8 +13,8 @@ import {
   CheckboxField,
   CsrfField,
   type Errors,
-  FormPage,
   fieldsOf,
+  NewItemPage,
   NewPasswordFields,
   Notice,
   PostForm,
@@ -216,14 +216,7 @@ export function NewUserPage({
 }) {
   const field = fieldsOf("user", values, errors);
   return (
-    <FormPage
-      title="New user"
-      action={adminUsersUrl()}
-      csrf={csrf}
-      errors={errors}
-      submit="Create user"
-      cancelHref={adminUsersUrl()}
-    >
+    <NewItemPage title="New user" collection={adminUsersUrl()} csrf={csrf} errors={errors} submit="Create user">
       <TextField
         {...field("email")}
         label="Email"
@@ -262,7 +255,7 @@ export function NewUserPage({
           errors={errors}
         />
       </fieldset>
-    </FormPage>
+    </NewItemPage>
   );
 }
 
@@ -490,16 +483,19 @@ export function MembershipsSection(props: {
   );
 }
 
-/** What a user's page shows when a change on it was refused: each section's errors and what was typed. */
+/** What one section of a user's page shows after a refused change: what was typed, the field errors, an error. */
+export interface SectionFeedback {
+  values?: Values;
+  errors?: Errors;
+  error?: ActionErrorProps;
+}
+
+/** A user's page after a refused change: the feedback of the section it happened in. */
 export interface UserPageFeedback {
-  accountError?: ActionErrorProps;
-  membershipValues?: Values;
-  membershipErrors?: Errors;
-  membershipError?: ActionErrorProps;
-  passwordErrors?: Errors;
-  passwordError?: ActionErrorProps;
-  deleteErrors?: Errors;
-  deleteError?: ActionErrorProps;
+  account?: SectionFeedback;
+  password?: SectionFeedback;
+  membership?: SectionFeedback;
+  delete?: SectionFeedback;
 }
 
 export interface UserPageProps extends UserPageFeedback {
@@ -513,34 +509,15 @@ export interface UserPageProps extends UserPageFeedback {
 
 export function UserPage(props: UserPageProps) {
   const { user, memberships } = props.entry;
+  const common = { user, csrf: props.csrf, isSelf: props.isSelf };
   return (
     <section class="admin-area admin-user">
       <h1>{user.name}</h1>
       <Notice text={props.notice} />
-      <AccountSection user={user} csrf={props.csrf} isSelf={props.isSelf} error={props.accountError} />
-      <PasswordSection
-        user={user}
-        csrf={props.csrf}
-        isSelf={props.isSelf}
-        errors={props.passwordErrors}
-        error={props.passwordError}
-      />
-      <MembershipsSection
-        user={user}
-        memberships={memberships}
-        sites={props.sites}
-        csrf={props.csrf}
-        values={props.membershipValues}
-        errors={props.membershipErrors}
-        error={props.membershipError}
-      />
-      <DeleteUserSection
-        user={user}
-        csrf={props.csrf}
-        isSelf={props.isSelf}
-        errors={props.deleteErrors}
-        error={props.deleteError}
-      />
+      <AccountSection {...common} error={props.account?.error} />
+      <PasswordSection {...common} {...props.password} />
+      <MembershipsSection {...common} memberships={memberships} sites={props.sites} {...props.membership} />
+      <DeleteUserSection {...common} {...props.delete} />
       <AuditTrail rows={props.trail} timeZone="UTC" heading="Changes to this user" />
     </section>
   );
