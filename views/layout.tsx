@@ -21,6 +21,10 @@ export interface Crumb {
   href?: string;
 }
 
+/** Breadcrumbs of a section (`label` at `href`): the section itself, or one page under it. */
+export const crumbsUnder = (label: string, href: string, leaf?: string): Crumb[] =>
+  leaf ? [{ label, href }, { label: leaf }] : [{ label }];
+
 /** One rose-pink banner per expired registration (§6); Dismiss hides it for this page view only. */
 export function ApiClientAlertBanner({ alert, showSite }: { alert: ApiClientAlert; showSite: boolean }) {
   const href = registrationUrl(alert.siteSlug, alert.registrationId);

@@ -1,4 +1,5 @@
 import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import { createDb } from "../../src/db/client";
 import { memberships, type Role, sites, users } from "../../src/db/schema";
 import { hashPassword } from "../../src/lib/crypto";
@@ -103,4 +104,11 @@ export async function signIn(email: string, password = PASSWORD, now?: number): 
       }),
   };
   return client;
+}
+
+/** An anonymous visit of `path` is sent to sign-in, with `next` to come back to it. */
+export async function expectSentToSignIn(path: string): Promise<void> {
+  const page = await call(path);
+  expect(page.status).toBe(303);
+  expect(page.headers.get("Location")).toBe(`/sign-in?next=${encodeURIComponent(path)}`);
 }

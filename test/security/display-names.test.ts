@@ -74,6 +74,9 @@ describe("registration names and descriptions", () => {
   });
 });
 
+const siteNamed = async (slug: string) => (await db().select().from(sites).where(eq(sites.slug, slug)).get())?.name;
+const userNamed = async (email: string) => (await db().select().from(users).where(eq(users.email, email)).get())?.name;
+
 /** The Global Administrator's create forms that take a display name: what each posts and where it stores it. */
 const NAMED_FORMS = [
   {
@@ -89,14 +92,7 @@ const NAMED_FORMS = [
       restApiEnabled: "on",
       maxRegistrationDays: "365",
     }),
-    storedName: async (body: Record<string, string>) =>
-      (
-        await db()
-          .select()
-          .from(sites)
-          .where(eq(sites.slug, body.slug ?? ""))
-          .get()
-      )?.name,
+    storedName: (body: Record<string, string>) => siteNamed(body.slug ?? ""),
   },
   {
     what: "a user name with a bidi isolate or NUL",
@@ -105,14 +101,7 @@ const NAMED_FORMS = [
     refused: ["Ada\u2066Operator", "Ada\u0000Operator"],
     accepted: [`${NFD_CAFE} 👩‍🔧`, "Caf\u00e9 👩‍🔧"],
     body: (name: string) => ({ email: `${unique("named")}@example.test`, name, password: "first day at the plant" }),
-    storedName: async (body: Record<string, string>) =>
-      (
-        await db()
-          .select()
-          .from(users)
-          .where(eq(users.email, body.email ?? ""))
-          .get()
-      )?.name,
+    storedName: (body: Record<string, string>) => userNamed(body.email ?? ""),
   },
 ] as const;
 

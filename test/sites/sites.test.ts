@@ -12,7 +12,7 @@ import {
   signInGlobalAdmin,
   textOf,
 } from "../helpers/admin-pages";
-import { call, createSite, createUser, db, ORIGIN, signIn, unique } from "../helpers/app";
+import { call, createSite, createUser, db, expectSentToSignIn, ORIGIN, signIn, unique } from "../helpers/app";
 import { bodyOf } from "../helpers/html";
 import { createRegistration } from "../helpers/registrations";
 
@@ -29,9 +29,7 @@ const siteBySlug = (slug: string) => db().select().from(sites).where(eq(sites.sl
 
 describe("Sites page: access", () => {
   it("sends anonymous visitors to sign-in and refuses their posts", async () => {
-    const page = await call("/admin/sites");
-    expect(page.status).toBe(303);
-    expect(page.headers.get("Location")).toBe("/sign-in?next=%2Fadmin%2Fsites");
+    await expectSentToSignIn("/admin/sites");
     const slug = unique("anon");
     const post = await call("/admin/sites", {
       method: "POST",

@@ -13,7 +13,7 @@ import {
   textOf,
   toggleUser,
 } from "../helpers/admin-pages";
-import { call, createSite, createUser, db, ORIGIN, signIn, unique } from "../helpers/app";
+import { call, createSite, createUser, db, expectSentToSignIn, ORIGIN, signIn, unique } from "../helpers/app";
 import { bodyOf } from "../helpers/html";
 
 const INITIAL_PASSWORD = "first day at the plant";
@@ -31,9 +31,7 @@ const sessionsOf = (userId: number) => db().select().from(sessions).where(eq(ses
 
 describe("Users page: access", () => {
   it("sends anonymous visitors to sign-in and refuses their posts", async () => {
-    const page = await call("/admin/users");
-    expect(page.status).toBe(303);
-    expect(page.headers.get("Location")).toBe("/sign-in?next=%2Fadmin%2Fusers");
+    await expectSentToSignIn("/admin/users");
     const form = userForm();
     const post = await call("/admin/users", {
       method: "POST",

@@ -20,11 +20,10 @@ import {
   ToggleForm,
   type Values,
 } from "../components/form";
-
 import { ROLE_LABELS, yesNo } from "../components/labels";
+import { crumbsUnder } from "../layout";
 
-export const sitesCrumbs = (leaf?: string) =>
-  leaf ? [{ label: "Sites", href: adminSitesUrl() }, { label: leaf }] : [{ label: "Sites" }];
+export const sitesCrumbs = (leaf?: string) => crumbsUnder("Sites", adminSitesUrl(), leaf);
 
 /** One row of the Sites list; also the fragment the REST API toggle answers with. */
 export function SiteRow({ summary, csrf, error }: { summary: SiteSummary; csrf: string; error?: ActionErrorProps }) {

@@ -23,11 +23,10 @@ import {
   ToggleForm,
   type Values,
 } from "../components/form";
-
 import { ROLE_LABELS, yesNo } from "../components/labels";
+import { crumbsUnder } from "../layout";
 
-export const usersCrumbs = (leaf?: string) =>
-  leaf ? [{ label: "Users", href: adminUsersUrl() }, { label: leaf }] : [{ label: "Users" }];
+export const usersCrumbs = (leaf?: string) => crumbsUnder("Users", adminUsersUrl(), leaf);
 
 const ROLE_OPTIONS = [
   { value: "site_user", label: ROLE_LABELS.site_user },
