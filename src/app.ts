@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { layout } from "../views/layout";
+import { globalAdminRoutes } from "./admin/routes";
 import { apiRoutes } from "./api/routes";
 import { securityLogRoutes } from "./audit/routes";
 import { csrfProtection, loadSession, requireGlobalAdmin, requireSignIn, requireSite } from "./auth/guards";
@@ -14,7 +15,6 @@ import { renderErrorPage } from "./pages";
 import { registrationRoutes } from "./registrations/routes";
 import { adminPageHeaders, securityHeaders } from "./security-headers";
 import { shellRoutes } from "./shell/routes";
-import { globalAdminRoutes } from "./sites/admin-routes";
 import { staticRoutes } from "./static-assets";
 
 /** Admin pages accept form posts of at most this size. */

@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { globalSecurityLogRoutes } from "../audit/global-routes";
 import type { AppEnv } from "../env";
 import { allSitesRegistrationRoutes } from "../registrations/all-sites-routes";
-import { userAdminRoutes } from "../users/routes";
-import { siteAdminRoutes } from "./routes";
+import { siteAdminRoutes } from "./sites-routes";
+import { userAdminRoutes } from "./users-routes";
 
 /** Global Administrator pages (behind requireGlobalAdmin): all-Sites registrations, Sites, users. */
 export const globalAdminRoutes = new Hono<AppEnv>()

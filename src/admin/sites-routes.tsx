@@ -17,8 +17,8 @@ import {
   type SiteSummary,
   setRestApiEnabled,
   updateSite,
-} from "./site-service";
-import { DEFAULT_MAX_REGISTRATION_DAYS, newSiteForm, siteSettingsForm } from "./validation";
+} from "../sites/site-service";
+import { DEFAULT_MAX_REGISTRATION_DAYS, newSiteForm, siteSettingsForm } from "../sites/validation";
 
 type Ctx = AdminContext;
 

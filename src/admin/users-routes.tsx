@@ -34,10 +34,10 @@ import {
   type UserChangeResult,
   type UserSummary,
   type UserWithMemberships,
-} from "./accounts";
-import { type MembershipChangeResult, removeMembership, setMembership } from "./memberships";
-import { resetPassword, setPasswordForm } from "./passwords";
-import { membershipForm, newUserForm } from "./validation";
+} from "../users/accounts";
+import { type MembershipChangeResult, removeMembership, setMembership } from "../users/memberships";
+import { resetPassword, setPasswordForm } from "../users/passwords";
+import { membershipForm, newUserForm } from "../users/validation";
 
 type Ctx = AdminContext;
 
