@@ -3,6 +3,7 @@ import { type AuditActor, type AuditEntry, type AuditTargetType, auditStatement 
 import type { Db } from "../db/client";
 import type { KeyAlgorithm } from "../db/schema";
 import { appRegistrations, clientKeys } from "../db/schema";
+import { forgetCachedClients } from "../oauth/client-cache";
 import type { ParsedClientKey } from "./parse";
 
 /** Enough for a rotation overlap plus a few parallel clients; more is a sign of keys never being cleaned up. */
@@ -154,7 +155,10 @@ export async function addClientKey(db: Db, input: NewClientKey, now: number): Pr
   });
   const [inserted] = await db.batch([insertKey, insertAudit]);
   const row = inserted[0];
-  if (row) return { ok: true, key: row };
+  if (row) {
+    forgetCachedClients({ registrationId: input.registrationId });
+    return { ok: true, key: row };
+  }
 
   // Nothing inserted: explain why (reads only; nothing was written).
   if (!(await findKeyOwner(db, input.siteId, input.registrationId))) {
@@ -201,5 +205,6 @@ export async function removeClientKey(
     auditStatement(db, audit, now, { from: clientKeys, where: ownedKey }),
     db.delete(clientKeys).where(ownedKey).returning({ id: clientKeys.id }),
   ]);
+  forgetCachedClients({ registrationId: input.registrationId });
   return deleted.length > 0;
 }

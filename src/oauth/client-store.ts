@@ -56,7 +56,7 @@ interface LookupRow {
 }
 
 /*
- * §7 hot path budget: one D1 read per token request. The anchor row makes the statement return exactly one row even
+ * §7 hot path budget: at most one D1 read for a token request that the isolate's cache cannot answer (client-cache.ts). The anchor row makes the statement return exactly one row even
  * for an unknown Client ID, so the throttle markers come back either way; the registration is found through the
  * unique index on client_id, its live secrets through client_secrets_registration_idx, its public keys through
  * client_keys_registration_kid_idx, the markers through the primary key of throttle_counters.
@@ -109,7 +109,7 @@ function parseKeys(json: string | null): StoredClientKey[] {
  * Client ID is blocked in the current throttle window: one statement, one D1 round trip.
  */
 export async function lookupTokenClient(
-  d1: D1Database,
+  d1: Pick<D1Database, "prepare">,
   input: { clientId: string; ipBlockKey: string; clientBlockKey: string; windowStart: number; now: number },
 ): Promise<TokenClientLookup> {
   const row = await d1

@@ -4,6 +4,7 @@ import { isExpired } from "../registrations/lifecycle";
 import { afterResponse } from "./after-response";
 import { type BasicAuthorization, parseBasicAuthorization } from "./client-auth/basic-header";
 import { type SelectedClientAuthentication, selectClientAuthentication } from "./client-auth/index";
+import { cachedLookup, rememberLookup } from "./client-cache";
 import { lookupTokenClient, type StoredClient, type TokenClientLookup } from "./client-store";
 import { SCOPES, type Scope, TOKEN_ENDPOINT_PATH } from "./config";
 import {
@@ -47,6 +48,15 @@ export interface TokenExchange {
   clientIdAsSent: string | null;
   authentication?: SelectedClientAuthentication;
   lookup?: TokenClientLookup;
+  /**
+   * Where the lookup came from: this isolate's cache, a D1 read that may have gone to a replica, or the primary. A
+   * refusal is answered only from the primary; anything else is confirmed first (handleTokenRequest).
+   */
+  readFrom?: "cache" | "replica" | "primary";
+  /** The confirmation pass of a refusal: the lookup is read again, from the primary. */
+  confirming?: boolean;
+  /** The credentials passed their method's checks (a private_key_jwt `jti` is spent then): never checked twice. */
+  credentialsVerified?: boolean;
   client?: StoredClient;
   scopes?: Scope[];
   response?: TokenResponse;
@@ -99,24 +109,38 @@ export const authenticateClient: TokenStep = async (x) => {
   x.clientIdAsSent = selected.clientId;
 
   const keys = throttleKeys(x.ip, selected.clientId);
-  x.lookup = await lookupTokenClient(x.env.DB, {
-    clientId: selected.clientId,
-    ipBlockKey: blockMarkerKey(keys.ip),
-    clientBlockKey: blockMarkerKey(keys.client),
-    windowStart: throttleWindowStart(x.now),
-    now: x.now,
-  });
+  const windowStart = throttleWindowStart(x.now);
+  const cached = x.confirming ? undefined : cachedLookup(selected.clientId, x.ip, x.now, windowStart);
+  if (cached) {
+    x.lookup = cached;
+    x.readFrom = "cache";
+  } else {
+    // D1 Sessions API: a first read may be served by the nearest read replica; a confirmation reads the primary.
+    x.readFrom = x.confirming ? "primary" : "replica";
+    const d1 = x.env.DB.withSession(x.confirming ? "first-primary" : "first-unconstrained");
+    x.lookup = await lookupTokenClient(d1, {
+      clientId: selected.clientId,
+      ipBlockKey: blockMarkerKey(keys.ip),
+      clientBlockKey: blockMarkerKey(keys.client),
+      windowStart,
+      now: x.now,
+    });
+    rememberLookup(x.lookup, selected.clientId, x.ip, x.now, windowStart);
+  }
   // A blocked IP is refused before its credentials are looked at (§8 throttling).
   if (x.lookup.ipBlocked || isBlockedInIsolate(keys.ip, x.now)) throw tooManyFailures(retryAfterSeconds(x.now));
 
   const { method } = selected;
-  const outcome = await method.verify(selected.credentials, x.lookup.client, {
-    env: x.env,
-    now: x.now,
-    issuer: x.issuer,
-    tokenEndpoint: `${x.issuer}${TOKEN_ENDPOINT_PATH}`,
-    waitUntil: x.waitUntil,
-  });
+  const outcome = x.credentialsVerified
+    ? ({ ok: true } as const)
+    : await method.verify(selected.credentials, x.lookup.client, {
+        env: x.env,
+        now: x.now,
+        issuer: x.issuer,
+        tokenEndpoint: `${x.issuer}${TOKEN_ENDPOINT_PATH}`,
+        waitUntil: x.waitUntil,
+      });
+  if (outcome.ok && x.lookup.client) x.credentialsVerified = true;
   const client = x.lookup.client;
   let refusal: TokenFailureCode | null = null;
   if (!outcome.ok || !client) refusal = outcome.ok ? "InvalidIntegration" : outcome.detail;
@@ -124,7 +148,8 @@ export const authenticateClient: TokenStep = async (x) => {
   else if (!client.enabled) refusal = "IntegrationBlocked";
   else if (isExpired(client, x.now)) refusal = "IntegrationExpired";
   if (refusal || !client) {
-    await matchIssuanceCost(x);
+    // Only the answered refusal pays the issuance's cost; one that is confirmed first pays it in the confirmation.
+    if (x.readFrom === "primary") await matchIssuanceCost(x);
     throw invalidClient(refusal ?? "InvalidIntegration", method.usesAuthorizationHeader);
   }
   x.client = client;
@@ -233,11 +258,44 @@ export const TOKEN_PIPELINE: readonly TokenStep[] = [
   issue,
 ];
 
+/** The steps a refusal runs again when it is confirmed: from the lookup on, with the request as parsed. */
+const CONFIRMATION: readonly TokenStep[] = [authenticateClient, checkGrantType, checkScope, issue];
+
+/** Refusals that do not depend on the registration's data: answered as they are, never confirmed. */
+const REFUSALS_WITHOUT_DATA = new Set<string>(["UnsupportedGrantType", "MalformedRequest", "TooManyFailures"]);
+
+/**
+ * A refusal found on data that was not read from the primary (the isolate's cache, or a read replica) is confirmed
+ * before it is answered: a grant (re-enabled, renewed, a new secret or key, a wider scope) works on the very next
+ * request, while every refusal still costs the caller a round trip to the primary, the throttled rare path.
+ */
+function needsConfirmation(x: TokenExchange, error: unknown): boolean {
+  return (
+    error instanceof TokenError &&
+    error.status < 500 &&
+    x.lookup !== undefined &&
+    x.readFrom !== "primary" &&
+    !REFUSALS_WITHOUT_DATA.has(error.detail ?? "")
+  );
+}
+
+async function runSteps(x: TokenExchange, steps: readonly TokenStep[]): Promise<Response> {
+  for (const step of steps) await step(x);
+  return Response.json(need(x.response, "response"), { status: 200, headers: x.headers });
+}
+
 /** Runs the pipeline and answers: the token, or an RFC 6749 §5.2 error (anything unexpected is server_error). */
 export async function handleTokenRequest(x: TokenExchange): Promise<Response> {
   try {
-    for (const step of TOKEN_PIPELINE) await step(x);
-    return Response.json(need(x.response, "response"), { status: 200, headers: x.headers });
+    return await runSteps(x, TOKEN_PIPELINE);
+  } catch (error) {
+    if (!needsConfirmation(x, error)) return await answerFailure(x, error);
+  }
+  x.confirming = true;
+  x.client = undefined;
+  x.scopes = undefined;
+  try {
+    return await runSteps(x, CONFIRMATION);
   } catch (error) {
     return await answerFailure(x, error);
   }

@@ -11,6 +11,7 @@ import type { Db } from "../db/client";
 import { type AppRegistration, appRegistrations, type Site } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
 import { calendarDateInZone, startOfDayInZone } from "../lib/time";
+import { forgetCachedClients } from "../oauth/client-cache";
 import { insertRegistrationWithSecret } from "./repository";
 import { checkExpirationDate, type RegistrationFormErrors, type RegistrationFormInput } from "./validation";
 
@@ -221,6 +222,7 @@ export async function updateRegistration(
       const current = await findRegistration(db, site.id, id);
       return current ? { kind: "conflict", current } : { kind: "not_found" };
     }
+    forgetCachedClients({ registrationId: registration.id });
     return { kind: "updated", registration, changes };
   } catch (error) {
     if (isDuplicateName(error)) return { kind: "invalid", errors: { name: DUPLICATE_NAME } };
@@ -264,7 +266,10 @@ export async function setRegistrationEnabled(
     db.update(appRegistrations).set({ enabled, updatedAt: now }).where(where).returning(),
   ]);
   const registration = updated[0];
-  if (registration) return { kind: "changed", registration };
+  if (registration) {
+    forgetCachedClients({ registrationId: registration.id });
+    return { kind: "changed", registration };
+  }
   const current = await findRegistration(db, site.id, id);
   return current ? { kind: "unchanged", registration: current } : { kind: "not_found" };
 }
@@ -303,5 +308,6 @@ export async function deleteRegistration(
       .returning({ name: appRegistrations.name, clientId: appRegistrations.clientId }),
   ]);
   const row = deleted[0];
+  forgetCachedClients({ registrationId: id });
   return row ? { kind: "deleted", ...row } : { kind: "not_found" };
 }

@@ -3,6 +3,7 @@ import { type AuditActor, type AuditChanges, auditStatement } from "../audit/adm
 import type { Db } from "../db/client";
 import { appRegistrations, memberships, type Role, type Site, sites, users } from "../db/schema";
 import { parseCalendarDate, startOfDayInZone } from "../lib/time";
+import { forgetCachedClients } from "../oauth/client-cache";
 import type { NewSiteInput, SiteSettingsInput } from "./validation";
 
 // Correlated counts spelled out in SQL: inside a subquery an unqualified "id" would name the inner table's column.
@@ -171,6 +172,7 @@ export async function updateSite(
 
   if (!changes.timeZone) {
     const [updated] = await db.batch([update, audit]);
+    forgetCachedClients({ siteId: before.id });
     const site = updated[0];
     return site ? { ok: true, site, changed: true, recomputed: 0 } : { ok: false, code: "Conflict" };
   }
@@ -190,6 +192,7 @@ export async function updateSite(
       ),
     );
   const [updated, , recomputed] = await db.batch([update, audit, recompute]);
+  forgetCachedClients({ siteId: before.id });
   const site = updated[0];
   return site
     ? { ok: true, site, changed: true, recomputed: recomputed.meta.changes ?? 0 }

@@ -148,6 +148,8 @@ export interface D1Tally {
   /** Rows changed by the writes (D1 `meta.changes`). */
   changes: number;
   statements: string[];
+  /** The constraint of every D1 session opened (withSession): "first-primary", "first-unconstrained", … */
+  sessions: string[];
 }
 
 const WRITE = /^\s*(insert|update|delete|replace)\b/i;
@@ -157,7 +159,7 @@ const WRITE = /^\s*(insert|update|delete|replace)\b/i;
  * about what runs. Batches count each statement.
  */
 export function countingD1(d1: D1Database = env.DB): { binding: D1Database; tally: D1Tally } {
-  const tally: D1Tally = { batches: 0, reads: 0, writes: 0, changes: 0, statements: [] };
+  const tally: D1Tally = { batches: 0, reads: 0, writes: 0, changes: 0, statements: [], sessions: [] };
   const note = (sql: string, meta: D1Meta | undefined) => {
     tally.statements.push(sql.replace(/\s+/g, " ").trim());
     if (WRITE.test(sql)) {
@@ -186,21 +188,31 @@ export function countingD1(d1: D1Database = env.DB): { binding: D1Database; tall
     sqlOf.set(wrapped, sql);
     return wrapped;
   };
-  const binding = new Proxy(d1, {
-    get(target, prop) {
-      if (prop === "prepare") return (sql: string) => wrapStatement(target.prepare(sql), sql);
-      if (prop === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          const results = await target.batch(statements);
-          tally.batches += 1;
-          for (const [i, s] of statements.entries()) note(sqlOf.get(s) ?? "", results[i]?.meta);
-          return results;
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  // The binding and the D1 sessions it opens (withSession) are counted alike.
+  const wrapDatabase = <T extends object>(db: T): T =>
+    new Proxy(db, {
+      get(target, prop) {
+        const d = target as unknown as D1Database;
+        if (prop === "prepare") return (sql: string) => wrapStatement(d.prepare(sql), sql);
+        if (prop === "withSession") {
+          return (constraint?: string) => {
+            tally.sessions.push(constraint ?? "first-unconstrained");
+            return wrapDatabase(d.withSession(constraint));
+          };
+        }
+        if (prop === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            const results = await d.batch(statements);
+            tally.batches += 1;
+            for (const [i, s] of statements.entries()) note(sqlOf.get(s) ?? "", results[i]?.meta);
+            return results;
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  const binding = wrapDatabase(d1);
   return { binding, tally };
 }
 
@@ -209,8 +221,10 @@ export function countingD1(d1: D1Database = env.DB): { binding: D1Database; tall
  * for them.
  */
 export function stallingD1(pattern: RegExp, d1: D1Database = env.DB): D1Database {
-  return new Proxy(d1, {
+  const stalling: D1Database = new Proxy(d1, {
     get(target, prop) {
+      // A D1 session (withSession) stalls the same statements.
+      if (prop === "withSession") return () => stalling;
       if (prop === "prepare") {
         return (sql: string) => {
           const statement = target.prepare(sql);
@@ -230,6 +244,7 @@ export function stallingD1(pattern: RegExp, d1: D1Database = env.DB): D1Database
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+  return stalling;
 }
 
 /** A D1 binding whose every statement fails, as D1 does when it is unavailable. */

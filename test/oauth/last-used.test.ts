@@ -93,23 +93,45 @@ describe("Last used (§7)", () => {
 });
 
 describe("the D1 budget of a token request (§7)", () => {
-  it("reads once for a token, for a wrong secret and for an unknown Client ID", async () => {
+  it("reads once for a cold token and never for a warm one; a refusal reads the primary before it is answered", async () => {
     const { clientId, clientSecret } = await createClient();
-    const success = countingD1();
-    await requestToken({ clientId, clientSecret, bindings: { DB: success.binding } });
-    expect(success.tally.reads).toBe(1);
-    expect(success.tally.statements[0]).toMatch(/FROM \(SELECT 1\) AS anchor LEFT JOIN app_registrations/);
+    const ip = uniqueIp();
+    const now = Date.now();
+    const cold = countingD1();
+    expect((await requestToken({ clientId, clientSecret, ip, now, bindings: { DB: cold.binding } })).status).toBe(200);
+    expect(cold.tally.reads).toBe(1);
+    expect(cold.tally.statements[0]).toMatch(/FROM \(SELECT 1\) AS anchor LEFT JOIN app_registrations/);
+    // A first read may go to the nearest replica (D1 Sessions API).
+    expect(cold.tally.sessions).toEqual(["first-unconstrained"]);
 
+    const warm = countingD1();
+    for (let i = 1; i <= 3; i++) {
+      const res = await requestToken({ clientId, clientSecret, ip, now: now + i, bindings: { DB: warm.binding } });
+      expect(res.status).toBe(200);
+    }
+    expect(warm.tally.reads).toBe(0);
+
+    // A wrong secret, refused on cached data, is confirmed on the primary: one read.
     const wrong = countingD1();
-    await requestToken({ clientId, clientSecret: "asc_wrong", bindings: { DB: wrong.binding } });
+    const refused = await requestToken({
+      clientId,
+      clientSecret: "asc_wrong",
+      ip,
+      now: now + 4,
+      bindings: { DB: wrong.binding },
+    });
+    expect(refused.status).toBe(401);
     expect(wrong.tally.reads).toBe(1);
+    expect(wrong.tally.sessions).toEqual(["first-primary"]);
     // The failure itself is one coalescing upsert in the security log, written after the answer.
     expect(wrong.tally.statements.filter((s) => /insert into "security_events"/.test(s))).toHaveLength(1);
 
+    // An unknown Client ID is never cached: its first read, then the primary's confirmation.
     const unknown = countingD1();
     const stranger = crypto.randomUUID();
-    await requestToken({ clientId: stranger, clientSecret, bindings: { DB: unknown.binding } });
-    expect(unknown.tally.reads).toBe(1);
+    await requestToken({ clientId: stranger, clientSecret, ip, now: now + 5, bindings: { DB: unknown.binding } });
+    expect(unknown.tally.sessions).toEqual(["first-unconstrained", "first-primary"]);
+    expect(unknown.tally.reads).toBe(2);
     expect((await eventsFor(stranger)).map((e) => [e.detailCode, e.siteId])).toEqual([["InvalidIntegration", null]]);
   });
 
@@ -126,7 +148,8 @@ describe("the D1 budget of a token request (§7)", () => {
       ),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(n).fill(401));
-    expect(tally.reads).toBe(n);
+    // Every refusal is answered from the primary, whatever an earlier read or the cache said.
+    expect(tally.sessions.filter((s) => s === "first-primary")).toHaveLength(n);
     // Each failure is counted before its answer, in a batch of its own (throttle.ts)...
     const countBatches = tally.statements.filter(isFailureCount).length / 2;
     expect(countBatches).toBe(n);

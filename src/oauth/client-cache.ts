@@ -1,0 +1,104 @@
+import type { StoredClient } from "./client-store";
+
+/**
+ * The token endpoint's hot-path cache (§7): what the client lookup returned, kept in this isolate for a few seconds,
+ * so that a warm token request makes no D1 round trip. Keyed by Client ID (the registration, its Site, its live
+ * secret hashes and keys, and whether the Client ID's throttle block marker was set) and by caller IP (whether the
+ * IP's marker was set). Entries are bounded in age and in number.
+ *
+ * What this costs in freshness, and why it is safe:
+ * - Grants are never delayed: any refusal that comes from cached data is confirmed by a fresh read from the primary
+ *   before it is answered (token-endpoint.ts), so a re-enabled, renewed or widened registration, a new secret or an
+ *   added key works on the very next request.
+ * - Revocations (disable, delete, a revoked secret, a removed key, a narrower scope, the Site's REST API off, a block
+ *   marker written by another isolate) reach an isolate that holds the entry within CLIENT_CACHE_TTL_MS. The isolate
+ *   that makes an admin change forgets the entries it concerns at once.
+ * - Expiry is exact: it is computed from the cached `expires_at` at every request.
+ */
+
+/** How long a lookup is trusted: the revocation bound of a deployment without read replication. */
+export const CLIENT_CACHE_TTL_MS = 5_000;
+/** At most this many Client IDs and this many IPs are held; the oldest entry goes first. */
+export const CLIENT_CACHE_MAX_ENTRIES = 10_000;
+
+interface ClientEntry {
+  client: StoredClient;
+  clientBlocked: boolean;
+  windowStart: number;
+  fetchedAt: number;
+}
+
+interface IpEntry {
+  ipBlocked: boolean;
+  windowStart: number;
+  fetchedAt: number;
+}
+
+const clients = new Map<string, ClientEntry>();
+const ips = new Map<string, IpEntry>();
+
+const fresh = (entry: { fetchedAt: number; windowStart: number }, now: number, windowStart: number) =>
+  entry.windowStart === windowStart && now >= entry.fetchedAt && now - entry.fetchedAt < CLIENT_CACHE_TTL_MS;
+
+function remember<T>(map: Map<string, T>, key: string, value: T) {
+  map.delete(key);
+  if (map.size >= CLIENT_CACHE_MAX_ENTRIES) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+  map.set(key, value);
+}
+
+/** A lookup as the cache holds it: the same shape the D1 lookup answers with. */
+export interface CachedLookup {
+  client: StoredClient;
+  ipBlocked: boolean;
+  clientBlocked: boolean;
+}
+
+/**
+ * The cached lookup of `clientId` for a caller at `ip`, when both are younger than the TTL and of the current
+ * throttle window; otherwise undefined, and the caller reads D1. Unknown Client IDs are never cached: their refusal
+ * always comes from a read.
+ */
+export function cachedLookup(clientId: string, ip: string, now: number, windowStart: number): CachedLookup | undefined {
+  const client = clients.get(clientId);
+  const caller = ips.get(ip);
+  if (!client || !caller || !fresh(client, now, windowStart) || !fresh(caller, now, windowStart)) return undefined;
+  return { client: client.client, clientBlocked: client.clientBlocked, ipBlocked: caller.ipBlocked };
+}
+
+/** Keeps what a D1 lookup answered (a found registration, and the caller IP's marker). */
+export function rememberLookup(
+  lookup: { client: StoredClient | null; ipBlocked: boolean; clientBlocked: boolean },
+  clientId: string,
+  ip: string,
+  now: number,
+  windowStart: number,
+): void {
+  remember(ips, ip, { ipBlocked: lookup.ipBlocked, windowStart, fetchedAt: now });
+  if (lookup.client) {
+    remember(clients, clientId, {
+      client: lookup.client,
+      clientBlocked: lookup.clientBlocked,
+      windowStart,
+      fetchedAt: now,
+    });
+  } else {
+    clients.delete(clientId);
+  }
+}
+
+/**
+ * Forgets the cached registrations an admin change in this isolate concerns: one registration (an edit, enable or
+ * disable, delete, key or secret change) or every registration of a Site (its REST API switch).
+ */
+export function forgetCachedClients(which: { registrationId: number } | { siteId: number }): void {
+  for (const [clientId, entry] of clients) {
+    const hit =
+      "registrationId" in which
+        ? entry.client.registrationId === which.registrationId
+        : entry.client.siteId === which.siteId;
+    if (hit) clients.delete(clientId);
+  }
+}
