@@ -257,32 +257,53 @@ async function measureTokens(ctx) {
   return { byKey, results, unavailable, oursProbe: targets[0].probe };
 }
 
-/** D1 statements per token request, counted inside our Worker by the instrumented entry. */
+/**
+ * D1 statements per token request, counted inside our Worker by the instrumented entry. Warm: one client from one
+ * IP, after one request has filled the isolate's cache (§7: a warm token makes no D1 read; the cache is re-read when
+ * its entries are 5 s old). Cold: each request from a new caller IP, so the cache cannot answer (exactly one read).
+ */
 async function measureTokenD1(ctx) {
   const base = ctx.bases.ours;
   const [client] = ctx.plan.clients;
   const bucketName = "POST /oauth/token";
-  await d1Counter.start(base);
-  try {
-    await runAutocannon({
+  const warmUp = tokenRequest(base, client.clientId, client.clientSecret);
+  await fetch(warmUp.url, { method: "POST", headers: warmUp.headers, body: warmUp.body });
+  const counted = async (run) => {
+    await d1Counter.start(base);
+    try {
+      await run();
+      const buckets = await d1Counter.settle(base, (b) => b[bucketName]);
+      const bucket = buckets[bucketName];
+      if (!bucket) throw new Error("the D1 counter saw no token request");
+      return bucket;
+    } finally {
+      await d1Counter.stop(base);
+    }
+  };
+  const warm = await counted(() =>
+    runAutocannon({
       ...tokenRequest(base, client.clientId, client.clientSecret),
       connections: 8,
       amount: CONFIG.countedTokens,
-    });
-    const buckets = await d1Counter.settle(base, (b) => b[bucketName]);
-    const bucket = buckets[bucketName];
-    if (!bucket) throw new Error("the D1 counter saw no token request");
-    return {
-      requests: bucket.events,
-      statuses: bucket.statuses,
-      readsPerToken: bucket.readStatements / bucket.events,
-      writesPerToken: bucket.writeStatements / bucket.events,
-      roundTripsPerToken: bucket.roundTrips / bucket.events,
-      statements: bucket.statements,
-    };
-  } finally {
-    await d1Counter.stop(base);
-  }
+    }),
+  );
+  const cold = await counted(async () => {
+    for (let i = 0; i < 50; i++) {
+      const request = tokenRequest(base, client.clientId, client.clientSecret, {
+        "CF-Connecting-IP": `198.19.0.${i + 1}`,
+      });
+      await fetch(request.url, { method: "POST", headers: request.headers, body: request.body });
+    }
+  });
+  return {
+    requests: warm.events,
+    statuses: warm.statuses,
+    readsPerToken: warm.readStatements / warm.events,
+    writesPerToken: warm.writeStatements / warm.events,
+    roundTripsPerToken: warm.roundTrips / warm.events,
+    statements: warm.statements,
+    cold: { requests: cold.events, readsPerToken: cold.readStatements / cold.events },
+  };
 }
 
 /**
@@ -526,7 +547,12 @@ async function main() {
         timing?.unavailable ??
         (timing && !timing.valid ? `unexpected statuses ${JSON.stringify(timing.statuses)}` : oursWhy),
     }),
-    target("D1 reads per token", tokenD1?.readsPerToken, "= 1", (v) => v === 1, {
+    // §7 (revised): warm token requests are served from the isolate's cache of the client lookup.
+    target("D1 reads per token (warm)", tokenD1?.readsPerToken, "≤ 0.01", (v) => v <= 0.01, {
+      digits: 3,
+      ...notMeasured(tokenD1?.unavailable ?? oursWhy),
+    }),
+    target("D1 reads per token (cold)", tokenD1?.cold?.readsPerToken, "= 1", (v) => v === 1, {
       digits: 3,
       ...notMeasured(tokenD1?.unavailable ?? oursWhy),
     }),

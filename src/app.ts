@@ -8,7 +8,7 @@ import { securityLogRoutes } from "./audit/routes";
 import { csrfProtection, loadSession, requireGlobalAdmin, requireSignIn, requireSite } from "./auth/guards";
 import { authRoutes } from "./auth/routes";
 import { clientKeyRoutes } from "./client-keys/routes";
-import type { AppEnv } from "./env";
+import type { AppEnv, Bindings } from "./env";
 import { notificationLogRoutes } from "./notifications/routes";
 import { oauthRoutes } from "./oauth/routes";
 import { renderErrorPage } from "./pages";
@@ -21,14 +21,18 @@ import { staticRoutes } from "./static-assets";
 const ADMIN_BODY_LIMIT = 64 * 1024;
 const ADMIN_SECTIONS = /^\/sites\/[^/]+\/settings\/(iam|notifications|security-log)(\/|$)/;
 
+/** The request's "now": tests may pin it (§ STYLE: time is a parameter); never honoured outside the test environment. */
+export function requestTime(request: Request, env: Pick<Bindings, "ENVIRONMENT">): number {
+  const pinned = env.ENVIRONMENT === "test" ? Number(request.headers.get("X-Test-Now")) : Number.NaN;
+  return Number.isFinite(pinned) && pinned > 0 ? pinned : Date.now();
+}
+
 export function createApp() {
   const app = new Hono<AppEnv>();
 
   app.use(securityHeaders);
   app.use(async (c, next) => {
-    // Tests may pin "now" (§ STYLE: time is a parameter); never honoured outside the test environment.
-    const pinned = c.env.ENVIRONMENT === "test" ? Number(c.req.header("X-Test-Now")) : Number.NaN;
-    c.set("now", Number.isFinite(pinned) && pinned > 0 ? pinned : Date.now());
+    c.set("now", requestTime(c.req.raw, c.env));
     await next();
   });
 

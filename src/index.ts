@@ -1,12 +1,34 @@
-import { createApp } from "./app";
+import { createApp, requestTime } from "./app";
 import type { Bindings, NotificationMessage } from "./env";
 import { handleQueue } from "./notifications/consumer";
 import { handleScheduled } from "./notifications/scheduled";
+import { TOKEN_ENDPOINT_PATH } from "./oauth/config";
+import { serveTokenRequest } from "./oauth/routes";
+import { setSecurityHeaders } from "./security-headers";
 
 const app = createApp();
 
+/** The path of a request URL, without parsing it whole: `https://host/path?query` → `/path`. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
+}
+
+/**
+ * The token endpoint is the hot path (§7): its requests skip the router and the admin middleware and go straight to
+ * the token pipeline, with the same security headers as every other answer. Everything else is the Hono app.
+ */
+async function fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
+  if (pathOf(request.url) !== TOKEN_ENDPOINT_PATH) return app.fetch(request, env, ctx);
+  const response = await serveTokenRequest(request, env, ctx, requestTime(request, env));
+  setSecurityHeaders(response.headers);
+  return response;
+}
+
 export default {
-  fetch: app.fetch,
+  fetch,
   scheduled: handleScheduled,
   queue: handleQueue,
 } satisfies ExportedHandler<Bindings, NotificationMessage>;

@@ -13,9 +13,8 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-export const securityHeaders = createMiddleware(async (c, next) => {
-  await next();
-  const h = c.res.headers;
+/** Sets the headers every answer carries (pages, fragments, the token endpoint, the REST API). */
+export function setSecurityHeaders(h: Headers): void {
   h.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
   h.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
   h.set("X-Content-Type-Options", "nosniff");
@@ -24,6 +23,11 @@ export const securityHeaders = createMiddleware(async (c, next) => {
   h.set("X-Frame-Options", "DENY");
   h.set("Cross-Origin-Opener-Policy", "same-origin");
   h.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+}
+
+export const securityHeaders = createMiddleware(async (c, next) => {
+  await next();
+  setSecurityHeaders(c.res.headers);
 });
 
 /** Request headers that decide whether an admin URL answers a page or an htmx fragment. */

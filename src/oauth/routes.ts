@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { callerIp } from "../audit/security-events";
-import type { AppEnv } from "../env";
+import type { AppEnv, Bindings } from "../env";
 import { issuerFor, JWKS_PATH, METADATA_PATH, TOKEN_ENDPOINT_PATH } from "./config";
 import { loadSigningKeys } from "./jose";
 import { authorizationServerMetadata } from "./metadata";
@@ -9,21 +9,30 @@ import { handleTokenRequest } from "./token-endpoint";
 /** Discovery documents change only with a deployment or a key rotation; caches may keep them this long. */
 const PUBLIC_CACHE = "public, max-age=300";
 
+/** One token request (§7), from the raw request: the Worker's entry serves it without routing (src/index.ts). */
+export function serveTokenRequest(
+  request: Request,
+  env: Bindings,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  now: number,
+): Promise<Response> {
+  const header = (name: string) => request.headers.get(name) ?? undefined;
+  return handleTokenRequest({
+    request,
+    env,
+    now,
+    ip: callerIp({ header }),
+    userAgent: header("User-Agent") ?? "",
+    issuer: issuerFor(env, request.url),
+    waitUntil: (promise) => ctx.waitUntil(promise),
+    headers: {},
+    clientIdAsSent: null,
+  });
+}
+
 /** POST /oauth/token, GET /.well-known/jwks.json, GET /.well-known/oauth-authorization-server (§7). */
 export const oauthRoutes = new Hono<AppEnv>()
-  .all(TOKEN_ENDPOINT_PATH, (c) =>
-    handleTokenRequest({
-      request: c.req.raw,
-      env: c.env,
-      now: c.var.now,
-      ip: callerIp(c.req),
-      userAgent: c.req.header("User-Agent") ?? "",
-      issuer: issuerFor(c.env, c.req.url),
-      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-      headers: {},
-      clientIdAsSent: null,
-    }),
-  )
+  .all(TOKEN_ENDPOINT_PATH, (c) => serveTokenRequest(c.req.raw, c.env, c.executionCtx, c.var.now))
   .get(JWKS_PATH, async (c) => {
     const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
     return c.json(keys.publicJwks, 200, { "Cache-Control": PUBLIC_CACHE });
