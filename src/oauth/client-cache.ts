@@ -18,20 +18,28 @@ import type { StoredClient } from "./client-store";
 
 /** How long a lookup is trusted: the revocation bound of a deployment without read replication. */
 export const CLIENT_CACHE_TTL_MS = 5_000;
+/**
+ * Past this age an entry is still served, and the first request that sees it re-reads it after its own answer
+ * (refresh ahead), so under steady load entries are renewed before they expire and no request waits for D1.
+ */
+export const CLIENT_CACHE_REFRESH_MS = 2_500;
 /** At most this many Client IDs and this many IPs are held; the oldest entry goes first. */
 export const CLIENT_CACHE_MAX_ENTRIES = 10_000;
 
-interface ClientEntry {
-  client: StoredClient;
-  clientBlocked: boolean;
+interface Entry {
   windowStart: number;
   fetchedAt: number;
+  /** When a request claimed this entry's refresh (refresh ahead); undefined while none is under way. */
+  refreshing?: number;
 }
 
-interface IpEntry {
+interface ClientEntry extends Entry {
+  client: StoredClient;
+  clientBlocked: boolean;
+}
+
+interface IpEntry extends Entry {
   ipBlocked: boolean;
-  windowStart: number;
-  fetchedAt: number;
 }
 
 const clients = new Map<string, ClientEntry>();
@@ -66,6 +74,24 @@ export function cachedLookup(clientId: string, ip: string, now: number, windowSt
   const caller = ips.get(ip);
   if (!client || !caller || !fresh(client, now, windowStart) || !fresh(caller, now, windowStart)) return undefined;
   return { client: client.client, clientBlocked: client.clientBlocked, ipBlocked: caller.ipBlocked };
+}
+
+const dueForRefresh = (entry: Entry | undefined, now: number) =>
+  entry !== undefined &&
+  now - entry.fetchedAt >= CLIENT_CACHE_REFRESH_MS &&
+  (entry.refreshing === undefined || now - entry.refreshing >= CLIENT_CACHE_TTL_MS);
+
+/**
+ * Whether this request re-reads the lookup after its answer: true for the first request that finds the Client ID's or
+ * the IP's entry CLIENT_CACHE_REFRESH_MS old; the claim holds for CLIENT_CACHE_TTL_MS.
+ */
+export function claimRefresh(clientId: string, ip: string, now: number): boolean {
+  const client = clients.get(clientId);
+  const caller = ips.get(ip);
+  if (!dueForRefresh(client, now) && !dueForRefresh(caller, now)) return false;
+  if (client) client.refreshing = now;
+  if (caller) caller.refreshing = now;
+  return true;
 }
 
 /** Keeps what a D1 lookup answered (a found registration, and the caller IP's marker). */

@@ -4,7 +4,7 @@ import { isExpired } from "../registrations/lifecycle";
 import { afterResponse } from "./after-response";
 import { type BasicAuthorization, parseBasicAuthorization } from "./client-auth/basic-header";
 import { type SelectedClientAuthentication, selectClientAuthentication } from "./client-auth/index";
-import { cachedLookup, rememberLookup } from "./client-cache";
+import { cachedLookup, claimRefresh, rememberLookup } from "./client-cache";
 import { lookupTokenClient, type StoredClient, type TokenClientLookup } from "./client-store";
 import { SCOPES, type Scope, TOKEN_ENDPOINT_PATH } from "./config";
 import {
@@ -110,22 +110,28 @@ export const authenticateClient: TokenStep = async (x) => {
 
   const keys = throttleKeys(x.ip, selected.clientId);
   const windowStart = throttleWindowStart(x.now);
-  const cached = x.confirming ? undefined : cachedLookup(selected.clientId, x.ip, x.now, windowStart);
-  if (cached) {
-    x.lookup = cached;
-    x.readFrom = "cache";
-  } else {
-    // D1 Sessions API: a first read may be served by the nearest read replica; a confirmation reads the primary.
-    x.readFrom = x.confirming ? "primary" : "replica";
-    const d1 = x.env.DB.withSession(x.confirming ? "first-primary" : "first-unconstrained");
-    x.lookup = await lookupTokenClient(d1, {
+  // D1 Sessions API: a first read may be served by the nearest read replica; a confirmation reads the primary.
+  const read = async (constraint: "first-primary" | "first-unconstrained") => {
+    const lookup = await lookupTokenClient(x.env.DB.withSession(constraint), {
       clientId: selected.clientId,
       ipBlockKey: blockMarkerKey(keys.ip),
       clientBlockKey: blockMarkerKey(keys.client),
       windowStart,
       now: x.now,
     });
-    rememberLookup(x.lookup, selected.clientId, x.ip, x.now, windowStart);
+    rememberLookup(lookup, selected.clientId, x.ip, x.now, windowStart);
+    return lookup;
+  };
+  const cached = x.confirming ? undefined : cachedLookup(selected.clientId, x.ip, x.now, windowStart);
+  if (cached) {
+    x.lookup = cached;
+    x.readFrom = "cache";
+    if (claimRefresh(selected.clientId, x.ip, x.now)) {
+      afterResponse(x.waitUntil, "refreshing the client cache", () => read("first-unconstrained"));
+    }
+  } else {
+    x.readFrom = x.confirming ? "primary" : "replica";
+    x.lookup = await read(x.confirming ? "first-primary" : "first-unconstrained");
   }
   // A blocked IP is refused before its credentials are looked at (§8 throttling).
   if (x.lookup.ipBlocked || isBlockedInIsolate(keys.ip, x.now)) throw tooManyFailures(retryAfterSeconds(x.now));

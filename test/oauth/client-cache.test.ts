@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { appRegistrations, clientSecrets, sites } from "../../src/db/schema";
 import {
   CLIENT_CACHE_MAX_ENTRIES,
+  CLIENT_CACHE_REFRESH_MS,
   CLIENT_CACHE_TTL_MS,
   cachedLookup,
   rememberLookup,
@@ -53,6 +54,25 @@ describe("warm token requests", () => {
     // Past the TTL the entry is read again, once.
     expect((await token(now + CLIENT_CACHE_TTL_MS + 50, { bindings: { DB: binding } })).status).toBe(200);
     expect(tally.reads).toBe(1);
+  });
+});
+
+describe("refresh ahead", () => {
+  it("re-reads an entry once it is CLIENT_CACHE_REFRESH_MS old, after one request's answer, and no request waits", async () => {
+    const { registration, token, now } = await warmClient();
+    const { binding, tally } = countingD1();
+    // Younger than the refresh age: nothing is read.
+    expect((await token(now + CLIENT_CACHE_REFRESH_MS - 1, { bindings: { DB: binding } })).status).toBe(200);
+    expect(tally.reads).toBe(0);
+    await setRegistration(registration.id, { enabled: false });
+    // The first request past it is answered from the cache, then re-reads the lookup after its answer…
+    expect((await token(now + CLIENT_CACHE_REFRESH_MS, { bindings: { DB: binding } })).status).toBe(200);
+    expect(tally.reads).toBe(1);
+    // …while the next ones do not read again: the refreshed entry already knows the registration is disabled, and
+    // that refusal is confirmed on the primary (one read each).
+    const next = await token(now + CLIENT_CACHE_REFRESH_MS + 1, { bindings: { DB: binding } });
+    expect(next.status).toBe(401);
+    expect(tally.sessions).toEqual(["first-unconstrained", "first-primary"]);
   });
 });
 
