@@ -1,3 +1,4 @@
+import { listSiteDevices, toResource } from "../src/api/devices";
 import type { Bindings, NotificationMessage } from "../src/env";
 import worker from "../src/index";
 
@@ -252,12 +253,69 @@ class CountingStatement {
   }
 }
 
+/*
+ * A distant D1 primary, simulated: while the bench sets a delay (POST /__bench/d1/delay {"ms": 40}), every D1 call of
+ * the Worker (statements, batches, the calls of its D1 sessions) waits that long before it runs, as a round trip to
+ * a primary on another continent would. Off (0) unless the bench turns it on.
+ */
+let d1DelayMs = 0;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function delayedDatabase<T extends object>(db: T): T {
+  return new Proxy(db, {
+    get(target, prop) {
+      const d = target as unknown as D1Database;
+      if (prop === "prepare") return (sql: string) => delayedStatement(d.prepare(sql));
+      if (prop === "withSession") return (constraint?: string) => delayedDatabase(d.withSession(constraint));
+      if (prop === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          await sleep(d1DelayMs);
+          return d.batch(statements);
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function delayedStatement(statement: D1PreparedStatement): D1PreparedStatement {
+  return new Proxy(statement, {
+    get(target, prop) {
+      if (prop === "bind") return (...values: unknown[]) => delayedStatement(target.bind(...values));
+      if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
+        return async (...args: unknown[]) => {
+          await sleep(d1DelayMs);
+          return (target[prop] as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The environment of one event: the distant-D1 delay when it is on. */
+const eventEnv = (env: BenchBindings): BenchBindings => (d1DelayMs > 0 ? { ...env, DB: delayedDatabase(env.DB) } : env);
+
 function countedEnv(env: BenchBindings, bucket: Bucket): BenchBindings {
   const exact = env.BENCH_D1_METER === "query";
   return { ...env, DB: new CountingDatabase(env.DB, bucket, exact) as unknown as D1Database };
 }
 
-function control(request: Request, url: URL, env: BenchBindings): Response {
+async function control(request: Request, url: URL, env: BenchBindings): Promise<Response> {
+  // The REST API's baseline: the same devices query and JSON as GET /api/v1/sites/{site}/devices, with no
+  // authentication, routing or middleware (the part of a REST request that is not ours to cut).
+  if (url.pathname === "/__bench/devices" && request.method === "GET") {
+    const page = await listSiteDevices(env.DB, url.searchParams.get("site") ?? "", 50, null);
+    return Response.json({ devices: page.devices.map(toResource), next_cursor: null });
+  }
+  if (url.pathname === "/__bench/d1/delay" && request.method === "POST") {
+    const { ms } = (await request.json()) as { ms?: unknown };
+    d1DelayMs = typeof ms === "number" && ms >= 0 ? ms : 0;
+    return Response.json({ delayMs: d1DelayMs });
+  }
   if (url.pathname === "/__bench/d1" && request.method === "GET") {
     return Response.json({ counting, meter: env.BENCH_D1_METER ?? "observe", buckets: Object.fromEntries(buckets) });
   }
@@ -276,13 +334,13 @@ function control(request: Request, url: URL, env: BenchBindings): Response {
 export default {
   async fetch(request, env, ctx) {
     // The uncounted path stays as close to production as it can: no URL parsing, no copies.
-    if (!counting && !request.url.includes("/__bench/")) return worker.fetch(request, env, ctx);
+    if (!counting && d1DelayMs === 0 && !request.url.includes("/__bench/")) return worker.fetch(request, env, ctx);
     const url = new URL(request.url);
     if (env.ENVIRONMENT === "bench" && url.pathname.startsWith("/__bench/")) return control(request, url, env);
-    if (!counting) return worker.fetch(request, env, ctx);
+    if (!counting) return worker.fetch(request, eventEnv(env), ctx);
     const bucket = bucketFor(`${request.method} ${url.pathname}`);
     bucket.events += 1;
-    const response = await worker.fetch(request, countedEnv(env, bucket), ctx);
+    const response = await worker.fetch(request, countedEnv(eventEnv(env), bucket), ctx);
     bucket.statuses[response.status] = (bucket.statuses[response.status] ?? 0) + 1;
     return response;
   },

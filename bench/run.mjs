@@ -56,6 +56,8 @@ const CONFIG = {
   warmup: int("BENCH_WARMUP", 3),
   /** Token requests counted for D1 reads/writes. */
   countedTokens: int("BENCH_COUNTED_TOKENS", 500),
+  /** The simulated distant D1 primary: every D1 call of our Worker waits this long (ms). */
+  distantD1Ms: int("BENCH_DISTANT_D1_MS", 40),
   /** Right/wrong secret pairs timed one after the other. */
   latencyPairs: int("BENCH_LATENCY_PAIRS", 200),
   gridSamples: int("BENCH_GRID_SAMPLES", 20),
@@ -307,51 +309,112 @@ async function measureTokenD1(ctx) {
 }
 
 /**
- * Wrong-secret vs right-secret latency, one request at a time. Pairs alternate their order; each pair uses the next
- * of the bench's token clients and fresh caller IPs, so the failure throttle (20 per minute per Client ID and per
- * IP) never triggers and every wrong secret takes the full path to `401 invalid_client`.
+ * Timing tells nothing the status does not (§7): an unknown Client ID and a known one with a wrong secret, both
+ * `401 invalid_client`, one request at a time, alternating. Warm: the known Client ID and the caller's IP were just
+ * used (a right secret from that IP, not timed), so the wrong secret is refused on cached data and confirmed on the
+ * primary. Cold: every request from a new IP, so nothing is cached. Each pair uses the next of the bench's token
+ * clients and new IPs, so the failure throttle (20 per minute per Client ID and per IP) never triggers. The right
+ * secret's time (warm) is printed beside them.
  */
 async function measureSecretTiming(ctx) {
   const base = ctx.bases.ours;
   const clients = ctx.plan.clients;
-  const right = [];
-  const wrong = [];
-  const statuses = { right: {}, wrong: {} };
+  const samples = { right: [], warmWrong: [], warmUnknown: [], coldWrong: [], coldUnknown: [] };
+  const statuses = {};
   let ip = 0;
   const nextIp = () => {
     ip += 1;
     return `198.18.${(ip >> 8) & 255}.${ip & 255}`;
   };
-  const once = async (client, secret) => {
-    const request = tokenRequest(base, client.clientId, secret, { "CF-Connecting-IP": nextIp() });
+  const once = async (clientId, secret, callerIp) => {
+    const request = tokenRequest(base, clientId, secret, { "CF-Connecting-IP": callerIp });
     return timeRequest(request.url, { method: "POST", headers: request.headers, body: request.body });
   };
   const warmupPairs = 20;
   for (let i = 0; i < warmupPairs + CONFIG.latencyPairs; i++) {
     const client = clients[i % clients.length];
-    const pair = [
-      ["right", client.clientSecret],
-      ["wrong", generateClientSecret()],
+    const warmIp = nextIp();
+    const right = await once(client.clientId, client.clientSecret, warmIp);
+    const runs = [
+      ["warmWrong", () => once(client.clientId, generateClientSecret(), warmIp)],
+      ["warmUnknown", () => once(crypto.randomUUID(), generateClientSecret(), warmIp)],
+      ["coldWrong", () => once(client.clientId, generateClientSecret(), nextIp())],
+      ["coldUnknown", () => once(crypto.randomUUID(), generateClientSecret(), nextIp())],
     ];
-    if (i % 2) pair.reverse();
-    for (const [kind, secret] of pair) {
-      const sample = await once(client, secret);
-      if (i < warmupPairs) continue;
+    if (i % 2) runs.reverse();
+    const timed = [["right", right]];
+    for (const [kind, run] of runs) timed.push([kind, await run()]);
+    if (i < warmupPairs) continue;
+    for (const [kind, sample] of timed) {
+      statuses[kind] ??= {};
       statuses[kind][sample.status] = (statuses[kind][sample.status] ?? 0) + 1;
-      (kind === "right" ? right : wrong).push(sample.ms);
+      samples[kind].push(sample.ms);
     }
   }
-  const valid = statuses.right[200] === right.length && statuses.wrong[401] === wrong.length;
+  const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const valid =
+    statuses.right?.[200] === samples.right.length &&
+    ["warmWrong", "warmUnknown", "coldWrong", "coldUnknown"].every((k) => statuses[k]?.[401] === samples[k].length);
   return {
-    rightMedian: median(right),
-    wrongMedian: median(wrong),
-    rightP90: percentile(right, 90),
-    wrongP90: percentile(wrong, 90),
-    ratio: median(wrong) / median(right),
-    samples: right.length,
+    medians: m,
+    warmRatio: m.warmUnknown / m.warmWrong,
+    coldRatio: m.coldUnknown / m.coldWrong,
+    samples: samples.right.length,
     statuses,
     valid,
   };
+}
+
+/**
+ * What an edge consumer feels with a distant D1 primary (every D1 call delayed by BENCH_DISTANT_D1_MS): warm token
+ * requests under the same load as the main comparison, and cold ones (each from a new caller IP, one at a time),
+ * beside the floor (no D1) measured the same ways.
+ */
+async function measureDistantD1(ctx) {
+  const base = ctx.bases.ours;
+  const [client] = ctx.plan.clients;
+  const delay = CONFIG.distantD1Ms;
+  const setDelay = async (ms) => {
+    const res = await fetch(`${base}/__bench/d1/delay`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ms }),
+    });
+    if (!res.ok) throw new Error(`the bench entry refused the D1 delay: ${res.status}`);
+  };
+  const sequential = async (make, count) => {
+    const times = [];
+    const statuses = {};
+    for (let i = 0; i < count; i++) {
+      const request = make(i);
+      const sample = await timeRequest(request.url, { method: "POST", headers: request.headers, body: request.body });
+      statuses[sample.status] = (statuses[sample.status] ?? 0) + 1;
+      times.push(sample.ms);
+    }
+    return { p50: median(times), p99: percentile(times, 99), statuses };
+  };
+  await setDelay(delay);
+  try {
+    log(`Distant D1 (every D1 call of our Worker delayed ${delay} ms): warm under load, cold one at a time…`);
+    const warmRequest = tokenRequest(base, client.clientId, client.clientSecret);
+    await fetch(warmRequest.url, { method: "POST", headers: warmRequest.headers, body: warmRequest.body });
+    const [warm] = await compareUnderLoad(
+      [{ name: `ours, D1 ${delay} ms away (warm)`, request: warmRequest, cpu: () => cpuSeconds(ctx.servers.ours) }],
+      { ...CONFIG, rounds: 1, log },
+    );
+    const cold = await sequential(
+      (i) =>
+        tokenRequest(base, client.clientId, client.clientSecret, { "CF-Connecting-IP": `198.20.${i >> 8}.${i & 255}` }),
+      100,
+    );
+    const floorOneAtATime = await sequential(
+      () => tokenRequest(ctx.bases.floor, client.clientId, client.clientSecret),
+      100,
+    );
+    return { delay, warm, cold, floorOneAtATime };
+  } finally {
+    await setDelay(0);
+  }
 }
 
 /** REST API (GET devices with a Bearer token) against the hello-world Worker, same load. */
@@ -363,14 +426,21 @@ async function measureRest(ctx, accessToken) {
   if (probe.status !== 200 || !probe.body.includes("scanner-01")) {
     return { unavailable: `GET ${new URL(url).pathname} answered ${probe.status}: ${probe.body.slice(0, 200)}` };
   }
-  log(`REST API vs hello world: same load (${CONFIG.rounds} × ${CONFIG.duration} s)…`);
-  const [rest, hello] = await compareUnderLoad(
+  log(
+    `REST API vs hello world and vs the same query unauthenticated: same load (${CONFIG.rounds} × ${CONFIG.duration} s)…`,
+  );
+  const [rest, hello, query] = await compareUnderLoad(
     [
       { name: "REST API GET devices (Bearer)", request: { url, headers }, cpu: () => cpuSeconds(ctx.servers.ours) },
       {
         name: "hello-world Worker",
         request: { url: `${ctx.bases.hello}/` },
         cpu: () => cpuSeconds(ctx.servers.hello),
+      },
+      {
+        name: "the same devices query, no authentication",
+        request: { url: `${base}/__bench/devices?site=${SITES.api}` },
+        cpu: () => cpuSeconds(ctx.servers.ours),
       },
     ],
     { ...CONFIG, log },
@@ -389,7 +459,9 @@ async function measureRest(ctx, accessToken) {
   } finally {
     await d1Counter.stop(base);
   }
-  return { rest, hello, ratio: rest.rps / hello.rps, d1 };
+  // The target compares the REST API with the same query served bare (hello world + the query): the bearer check,
+  // routing and middleware are what we own. The ratio to hello world alone is kept for the record.
+  return { rest, hello, query, ratio: rest.rps / hello.rps, ownRatio: rest.rps / query.rps, d1 };
 }
 
 /** Full grid page render time, signed in as a Site Administrator: 10 vs 10,000 registrations in the Site. */
@@ -504,8 +576,10 @@ async function main() {
   const tokens = await measureTokens(ctx);
   const oursOk = Boolean(tokens.byKey.ours);
   const tokenD1 = oursOk ? await attempt(() => measureTokenD1(ctx)) : undefined;
-  if (oursOk) log(`Wrong vs right secret: ${CONFIG.latencyPairs} pairs, one request at a time…`);
+  if (oursOk)
+    log(`Unknown Client ID vs wrong secret, warm and cold: ${CONFIG.latencyPairs} rounds, one request at a time…`);
   const timing = oursOk ? await attempt(() => measureSecretTiming(ctx)) : undefined;
+  const distant = oursOk ? await attempt(() => measureDistantD1(ctx)) : { unavailable: "no token from ours" };
   const rest = oursOk
     ? await attempt(() => measureRest(ctx, tokens.oursProbe.accessToken))
     : { unavailable: "no token from ours" };
@@ -529,11 +603,11 @@ async function main() {
   const cronReads = cron.first?.bucket?.rowsRead ?? Number.NaN;
   const cronValid = fired === plan.due;
   const targets = [
-    target("token req/s: ours ÷ node-oidc-provider", ours?.rps / oidc?.rps, "≥ 1.5", (v) => v >= 1.5, {
+    // The ratio that gates: ours and the floor run under the same harness (docs/performance.md).
+    target("token req/s (warm): ours ÷ floor", ours?.rps / floor?.rps, "≥ 0.8", (v) => v >= 0.8, notMeasured(oursWhy)),
+    target("token p99 (warm): ours ÷ node-oidc-provider", ours?.p99 / oidc?.p99, "≤ 1.2", (v) => v <= 1.2, {
       ...notMeasured(oursWhy),
     }),
-    target("token req/s: ours ÷ floor", ours?.rps / floor?.rps, "≥ 0.6", (v) => v >= 0.6, notMeasured(oursWhy)),
-    target("token p99: ours ÷ node-oidc-provider", ours?.p99 / oidc?.p99, "≤ 1.0", (v) => v <= 1, notMeasured(oursWhy)),
     target(
       "token errors under load (all three)",
       oursOk ? (ours?.errors ?? 0) + (oidc?.errors ?? 0) + (floor?.errors ?? 0) : Number.NaN,
@@ -541,12 +615,31 @@ async function main() {
       (v) => v === 0,
       { digits: 0, ...notMeasured(oursWhy) },
     ),
-    target("wrong ÷ right secret latency (median)", timing?.ratio, "0.9 – 1.1", (v) => v >= 0.9 && v <= 1.1, {
-      valid: timing?.valid ?? false,
-      note:
-        timing?.unavailable ??
-        (timing && !timing.valid ? `unexpected statuses ${JSON.stringify(timing.statuses)}` : oursWhy),
-    }),
+    ...[
+      ["warm", timing?.warmRatio],
+      ["cold", timing?.coldRatio],
+    ].map(([kind, ratio]) =>
+      target(`unknown Client ID ÷ wrong secret latency (${kind})`, ratio, "0.9 – 1.1", (v) => v >= 0.9 && v <= 1.1, {
+        valid: timing?.valid ?? false,
+        note:
+          timing?.unavailable ??
+          (timing && !timing.valid ? `unexpected statuses ${JSON.stringify(timing.statuses)}` : oursWhy),
+      }),
+    ),
+    target(
+      `distant D1 (${CONFIG.distantD1Ms} ms): warm p50 − floor p50, ms`,
+      distant.warm?.p50 - floor?.p50,
+      "≤ 3",
+      (v) => v <= 3,
+      { valid: !distant.unavailable && distant.warm?.errors === 0, note: distant.unavailable },
+    ),
+    target(
+      `distant D1 (${CONFIG.distantD1Ms} ms): cold p50 − floor p50 − ${CONFIG.distantD1Ms}, ms`,
+      distant.cold?.p50 - distant.floorOneAtATime?.p50 - CONFIG.distantD1Ms,
+      "≤ 5",
+      (v) => v <= 5,
+      { valid: !distant.unavailable && distant.cold?.statuses?.[200] === 100, note: distant.unavailable },
+    ),
     // §7 (revised): warm token requests are served from the isolate's cache of the client lookup.
     target("D1 reads per token (warm)", tokenD1?.readsPerToken, "≤ 0.01", (v) => v <= 0.01, {
       digits: 3,
@@ -560,8 +653,8 @@ async function main() {
       digits: 3,
       ...notMeasured(tokenD1?.unavailable ?? oursWhy),
     }),
-    target("REST API ÷ hello-world req/s", rest.ratio, "≥ 0.6", (v) => v >= 0.6, {
-      valid: !rest.unavailable && rest.rest?.errors === 0,
+    target("REST API ÷ (the same query, unauthenticated) req/s", rest.ownRatio, "≥ 0.8", (v) => v >= 0.8, {
+      valid: !rest.unavailable && rest.rest?.errors === 0 && rest.query?.errors === 0,
       note: rest.unavailable ?? (rest.rest?.errors ? `${rest.rest.errors} errors under load` : undefined),
     }),
     target("grid render: 10,000 ÷ 10 registrations", grid.ratio, "≤ 2", (v) => v <= 2, notMeasured(grid.unavailable)),
@@ -616,7 +709,7 @@ async function main() {
   for (const [key, reason] of Object.entries(tokens.unavailable)) out.push(`${key}: not measured — ${reason}`);
   if (rest.rest) {
     out.push("", "REST API vs hello world (same load)");
-    out.push(table(LOAD_HEADERS, loadRows([rest.rest, rest.hello])));
+    out.push(table(LOAD_HEADERS, loadRows([rest.rest, rest.query, rest.hello].filter(Boolean))));
   }
   if (tokenD1 && !tokenD1.unavailable) {
     details.push(
@@ -629,9 +722,25 @@ async function main() {
       details.push(`  ${fmtInt(s.count)} × ${sql.slice(0, 150)}${sql.length > 150 ? "…" : ""}`);
     }
   }
-  if (timing && !timing.unavailable) {
+  if (ours && oidc) {
     details.push(
-      `Secret check timing (${timing.samples} pairs, sequential): right ${fmt(timing.rightMedian)} ms, wrong ${fmt(timing.wrongMedian)} ms (p90 ${fmt(timing.rightP90)} / ${fmt(timing.wrongP90)} ms)`,
+      `Token req/s, ours ÷ node-oidc-provider: ${fmt(ours.rps / oidc.rps)} (goal ≥ 1.3; it gates nothing: under this harness the floor itself runs at ${fmt(floor ? floor.rps / oidc.rps : Number.NaN)} × node-oidc-provider)`,
+    );
+  }
+  if (timing && !timing.unavailable) {
+    const t = timing.medians;
+    details.push(
+      `Refusal timing (${timing.samples} rounds, one request at a time, medians): right secret (warm) ${fmt(t.right)} ms; warm: wrong secret ${fmt(t.warmWrong)} ms, unknown Client ID ${fmt(t.warmUnknown)} ms; cold: wrong secret ${fmt(t.coldWrong)} ms, unknown Client ID ${fmt(t.coldUnknown)} ms`,
+    );
+  }
+  if (distant && !distant.unavailable) {
+    details.push(
+      `Distant D1 (${distant.delay} ms per D1 call): warm under load ${fmtInt(distant.warm.rps)} req/s, p50 ${fmt(distant.warm.p50)} ms, p99 ${fmt(distant.warm.p99)} ms (floor p50 ${fmt(floor?.p50)} ms); cold one at a time p50 ${fmt(distant.cold.p50)} ms, p99 ${fmt(distant.cold.p99)} ms (floor one at a time p50 ${fmt(distant.floorOneAtATime.p50)} ms)`,
+    );
+  }
+  if (tokenD1?.cold) {
+    details.push(
+      `D1 reads per cold token request (${tokenD1.cold.requests} requests, each from a new IP): ${fmt(tokenD1.cold.readsPerToken, 3)}`,
     );
   }
   if (!grid.unavailable) {
@@ -656,7 +765,10 @@ async function main() {
   const markdown = [
     `Run ${new Date().toISOString()} of ${ctx.source} on ${machine}; Workers under local workerd, loaded ${VIA_ENTRY ? "through Miniflare's entry Worker" : "at their own socket"}; Node ${process.versions.node}, wrangler ${packageVersion("wrangler")}, oidc-provider ${packageVersion("oidc-provider")}, autocannon ${packageVersion("autocannon")}; ${CONFIG.connections} connections, ${CONFIG.rounds} × ${CONFIG.duration} s after ${CONFIG.warmup} s warm-up, medians.`,
     "",
-    markdownTable(LOAD_HEADERS, loadRows([...loadTable, ...(rest.rest ? [rest.rest, rest.hello] : [])])),
+    markdownTable(
+      LOAD_HEADERS,
+      loadRows([...loadTable, ...(rest.rest ? [rest.rest, rest.query, rest.hello].filter(Boolean) : [])]),
+    ),
     "",
     ...details.map((line) => (line.startsWith("  ") ? `  - \`${line.trim()}\`` : `- ${line}`)),
     "",
@@ -666,7 +778,11 @@ async function main() {
   writeFileSync(join(dir, "last-run.md"), markdown);
   writeFileSync(
     join(dir, "last-run.json"),
-    JSON.stringify({ config: CONFIG, machine, tokens, tokenD1, timing, rest, grid, cron, fired, targets }, null, 2),
+    JSON.stringify(
+      { config: CONFIG, machine, tokens, tokenD1, timing, distant, rest, grid, cron, fired, targets },
+      null,
+      2,
+    ),
   );
   await stopAll();
   if (elapsed > 300) log(`Warning: the run took ${elapsed.toFixed(0)} s, over the 5-minute budget.`);

@@ -14,6 +14,8 @@ import type { StoredClient } from "./client-store";
  *   marker written by another isolate) reach an isolate that holds the entry within CLIENT_CACHE_TTL_MS. The isolate
  *   that makes an admin change forgets the entries it concerns at once.
  * - Expiry is exact: it is computed from the cached `expires_at` at every request.
+ * - Entries are refreshed ahead (CLIENT_CACHE_REFRESH_MS) by one request after its answer; that background read may
+ *   come from a read replica, which can only delay a revocation by the replica's lag (README, Decisions).
  */
 
 /** How long a lookup is trusted: the revocation bound of a deployment without read replication. */

@@ -49,10 +49,11 @@ export interface TokenExchange {
   authentication?: SelectedClientAuthentication;
   lookup?: TokenClientLookup;
   /**
-   * Where the lookup came from: this isolate's cache, a D1 read that may have gone to a replica, or the primary. A
-   * refusal is answered only from the primary; anything else is confirmed first (handleTokenRequest).
+   * Where the lookup came from: this isolate's cache (whose entries a background refresh may have read from a
+   * replica) or the primary. A refusal is answered only from the primary; one from the cache is confirmed first
+   * (handleTokenRequest).
    */
-  readFrom?: "cache" | "replica" | "primary";
+  readFrom?: "cache" | "primary";
   /** The confirmation pass of a refusal: the lookup is read again, from the primary. */
   confirming?: boolean;
   /** The credentials passed their method's checks (a private_key_jwt `jti` is spent then): never checked twice. */
@@ -110,7 +111,12 @@ export const authenticateClient: TokenStep = async (x) => {
 
   const keys = throttleKeys(x.ip, selected.clientId);
   const windowStart = throttleWindowStart(x.now);
-  // D1 Sessions API: a first read may be served by the nearest read replica; a confirmation reads the primary.
+  /*
+   * D1 Sessions API. A request that waits for its read reads the primary: so a refusal never trusts a lagging
+   * replica, and every refusal costs the same one primary read whether the cache knew the Client ID or not (the
+   * answer time tells nothing the status does not). Only the refresh ahead, which no request waits for, may be
+   * served by the nearest replica; what it brings is trusted for grants only.
+   */
   const read = async (constraint: "first-primary" | "first-unconstrained") => {
     const lookup = await lookupTokenClient(x.env.DB.withSession(constraint), {
       clientId: selected.clientId,
@@ -130,8 +136,8 @@ export const authenticateClient: TokenStep = async (x) => {
       afterResponse(x.waitUntil, "refreshing the client cache", () => read("first-unconstrained"));
     }
   } else {
-    x.readFrom = x.confirming ? "primary" : "replica";
-    x.lookup = await read(x.confirming ? "first-primary" : "first-unconstrained");
+    x.readFrom = "primary";
+    x.lookup = await read("first-primary");
   }
   // A blocked IP is refused before its credentials are looked at (§8 throttling).
   if (x.lookup.ipBlocked || isBlockedInIsolate(keys.ip, x.now)) throw tooManyFailures(retryAfterSeconds(x.now));

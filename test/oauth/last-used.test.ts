@@ -93,7 +93,7 @@ describe("Last used (§7)", () => {
 });
 
 describe("the D1 budget of a token request (§7)", () => {
-  it("reads once for a cold token and never for a warm one; a refusal reads the primary before it is answered", async () => {
+  it("reads the primary once for a cold token and never for a warm one; every refusal reads the primary once", async () => {
     const { clientId, clientSecret } = await createClient();
     const ip = uniqueIp();
     const now = Date.now();
@@ -101,8 +101,8 @@ describe("the D1 budget of a token request (§7)", () => {
     expect((await requestToken({ clientId, clientSecret, ip, now, bindings: { DB: cold.binding } })).status).toBe(200);
     expect(cold.tally.reads).toBe(1);
     expect(cold.tally.statements[0]).toMatch(/FROM \(SELECT 1\) AS anchor LEFT JOIN app_registrations/);
-    // A first read may go to the nearest replica (D1 Sessions API).
-    expect(cold.tally.sessions).toEqual(["first-unconstrained"]);
+    // A request that waits for its read reads the primary (D1 Sessions API).
+    expect(cold.tally.sessions).toEqual(["first-primary"]);
 
     const warm = countingD1();
     for (let i = 1; i <= 3; i++) {
@@ -126,12 +126,12 @@ describe("the D1 budget of a token request (§7)", () => {
     // The failure itself is one coalescing upsert in the security log, written after the answer.
     expect(wrong.tally.statements.filter((s) => /insert into "security_events"/.test(s))).toHaveLength(1);
 
-    // An unknown Client ID is never cached: its first read, then the primary's confirmation.
+    // An unknown Client ID costs the same one read of the primary: the answer time does not tell them apart.
     const unknown = countingD1();
     const stranger = crypto.randomUUID();
     await requestToken({ clientId: stranger, clientSecret, ip, now: now + 5, bindings: { DB: unknown.binding } });
-    expect(unknown.tally.sessions).toEqual(["first-unconstrained", "first-primary"]);
-    expect(unknown.tally.reads).toBe(2);
+    expect(unknown.tally.sessions).toEqual(["first-primary"]);
+    expect(unknown.tally.reads).toBe(1);
     expect((await eventsFor(stranger)).map((e) => [e.detailCode, e.siteId])).toEqual([["InvalidIntegration", null]]);
   });
 
