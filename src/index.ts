@@ -4,7 +4,6 @@ import { handleQueue } from "./notifications/consumer";
 import { handleScheduled } from "./notifications/scheduled";
 import { TOKEN_ENDPOINT_PATH } from "./oauth/config";
 import { serveTokenRequest } from "./oauth/routes";
-import { setSecurityHeaders } from "./security-headers";
 
 const app = createApp();
 
@@ -22,9 +21,8 @@ function pathOf(url: string): string {
  */
 async function fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
   if (pathOf(request.url) !== TOKEN_ENDPOINT_PATH) return app.fetch(request, env, ctx);
-  const response = await serveTokenRequest(request, env, ctx, requestTime(request, env));
-  setSecurityHeaders(response.headers);
-  return response;
+  // Its answers carry the security headers already (token-endpoint.ts, noStore).
+  return serveTokenRequest(request, env, ctx, requestTime(request, env));
 }
 
 export default {

@@ -11,5 +11,8 @@ export const METADATA_PATH = "/.well-known/oauth-authorization-server";
 /** The issuer identifier (§7): the `ISSUER` variable, or the request's origin when it is empty. No trailing slash. */
 export function issuerFor(env: Pick<Bindings, "ISSUER">, requestUrl: string): string {
   const configured = env.ISSUER?.trim();
-  return (configured ? configured : new URL(requestUrl).origin).replace(/\/+$/, "");
+  if (configured) return configured.replace(/\/+$/, "");
+  // The request URL's origin (`scheme://host[:port]`), as the runtime hands it over, without parsing it whole.
+  const pathStart = requestUrl.indexOf("/", requestUrl.indexOf("//") + 2);
+  return pathStart < 0 ? requestUrl : requestUrl.slice(0, pathStart);
 }

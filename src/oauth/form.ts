@@ -21,9 +21,12 @@ export function mediaType(contentType: string | null | undefined): string {
 
 /** Reads at most `limit` bytes of the body; null when it is longer. */
 export async function readBodyWithin(request: Request, limit: number): Promise<Uint8Array | null> {
-  const declared = Number(request.headers.get("Content-Length"));
+  const length = request.headers.get("Content-Length");
+  const declared = length === null ? Number.NaN : Number(length);
   if (Number.isFinite(declared) && declared > limit) return null;
   if (!request.body) return new Uint8Array();
+  // A declared length within the limit is the whole body (the runtime enforces it): read it in one call.
+  if (Number.isFinite(declared)) return new Uint8Array(await request.arrayBuffer());
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

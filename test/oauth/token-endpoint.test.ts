@@ -435,3 +435,21 @@ describe("malformed requests", () => {
     expect(payload.aud).toBe(env.AUDIENCE);
   });
 });
+
+describe("headers of every token endpoint answer", () => {
+  it("carry no-store and the security headers, on a token, a refusal and a malformed request", async () => {
+    const { clientId, clientSecret } = await createClient();
+    const answers = [
+      await requestToken({ clientId, clientSecret }),
+      await requestToken({ clientId, clientSecret: "asc_wrong" }),
+      await postToken("grant_type=client_credentials", { "Content-Type": "text/plain" }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 401, 415]);
+    for (const res of answers) {
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
+      expect(res.headers.get("Strict-Transport-Security")).toMatch(/max-age=\d+/);
+      expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(res.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
+    }
+  });
+});
