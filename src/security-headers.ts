@@ -25,6 +25,15 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 };
 
+/**
+ * The security headers of a JSON API answer (the token endpoint): HSTS and nosniff. The page-only ones (CSP, frames,
+ * opener, referrer, permissions) govern documents a browser renders, which these answers never are.
+ */
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "Strict-Transport-Security": SECURITY_HEADERS["Strict-Transport-Security"] ?? "",
+  "X-Content-Type-Options": "nosniff",
+};
+
 /** Sets the headers every answer carries on a response being built. */
 export function setSecurityHeaders(h: Headers): void {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) h.set(name, value);

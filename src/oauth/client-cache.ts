@@ -47,8 +47,12 @@ interface IpEntry extends Entry {
 const clients = new Map<string, ClientEntry>();
 const ips = new Map<string, IpEntry>();
 
-const fresh = (entry: { fetchedAt: number; windowStart: number }, now: number, windowStart: number) =>
-  entry.windowStart === windowStart && now >= entry.fetchedAt && now - entry.fetchedAt < CLIENT_CACHE_TTL_MS;
+const fresh = (entry: { fetchedAt: number }, now: number) =>
+  now >= entry.fetchedAt && now - entry.fetchedAt < CLIENT_CACHE_TTL_MS;
+
+/** A cached block marker holds only in the throttle window it was read in (a block ends with its window). */
+const blockedNow = (blocked: boolean, entry: { windowStart: number }, windowStart: number) =>
+  blocked && entry.windowStart === windowStart;
 
 function remember<T>(map: Map<string, T>, key: string, value: T) {
   map.delete(key);
@@ -67,15 +71,20 @@ export interface CachedLookup {
 }
 
 /**
- * The cached lookup of `clientId` for a caller at `ip`, when both are younger than the TTL and of the current
- * throttle window; otherwise undefined, and the caller reads D1. Unknown Client IDs are never cached: their refusal
- * always comes from a read.
+ * The cached lookup of `clientId` for a caller at `ip`, when both are younger than the TTL; otherwise undefined, and
+ * the caller reads D1. Unknown Client IDs are never cached: their refusal always comes from a read. A new throttle
+ * window does not expire entries (that would send every client to D1 at once each minute); it only ends the blocks
+ * they recorded.
  */
 export function cachedLookup(clientId: string, ip: string, now: number, windowStart: number): CachedLookup | undefined {
   const client = clients.get(clientId);
   const caller = ips.get(ip);
-  if (!client || !caller || !fresh(client, now, windowStart) || !fresh(caller, now, windowStart)) return undefined;
-  return { client: client.client, clientBlocked: client.clientBlocked, ipBlocked: caller.ipBlocked };
+  if (!client || !caller || !fresh(client, now) || !fresh(caller, now)) return undefined;
+  return {
+    client: client.client,
+    clientBlocked: blockedNow(client.clientBlocked, client, windowStart),
+    ipBlocked: blockedNow(caller.ipBlocked, caller, windowStart),
+  };
 }
 
 const dueForRefresh = (entry: Entry | undefined, now: number) =>

@@ -1,7 +1,7 @@
 import type { Bindings } from "../env";
 import { randomToken } from "../lib/crypto";
 import { isExpired } from "../registrations/lifecycle";
-import { SECURITY_HEADERS } from "../security-headers";
+import { API_SECURITY_HEADERS } from "../security-headers";
 import { afterResponse } from "./after-response";
 import { type BasicAuthorization, parseBasicAuthorization } from "./client-auth/basic-header";
 import { type SelectedClientAuthentication, selectClientAuthentication } from "./client-auth/index";
@@ -80,11 +80,11 @@ const need = <T>(value: T | undefined, what: string): T => {
 };
 
 /**
- * RFC 6749 §5.1/§5.2: no answer of the token endpoint is ever cached. Its answers also carry every answer's security
- * headers (§10), set here once so the response is built in one go.
+ * RFC 6749 §5.1/§5.2: no answer of the token endpoint is ever cached. Its answers also carry an API answer's security
+ * headers (HSTS, nosniff), set here once so the response is built in one go.
  */
 export const noStore: TokenStep = (x) => {
-  Object.assign(x.headers, SECURITY_HEADERS, NO_STORE_HEADERS);
+  Object.assign(x.headers, API_SECURITY_HEADERS, NO_STORE_HEADERS);
 };
 
 /** §7: form-encoded POST only, within the size limit; RFC 6749 §3.2: each parameter at most once. */

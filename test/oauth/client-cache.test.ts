@@ -26,7 +26,8 @@ import { clientFor, regPath } from "../helpers/registration-pages";
 async function warmClient(options: Parameters<typeof createClient>[0] = {}) {
   const client = await createClient(options);
   const ip = uniqueIp();
-  const now = Date.now();
+  // Early in a throttle window, so that a test's requests (at most ~15 s later) never straddle two of them.
+  const now = throttleWindowStart(Date.now()) + 1_000;
   const token = (at: number, extra: Partial<Parameters<typeof requestToken>[0]> = {}) =>
     requestToken({ clientId: client.clientId, clientSecret: client.clientSecret, ip, now: at, ...extra });
   expect((await token(now)).status).toBe(200);
@@ -213,8 +214,9 @@ describe("expiry stays exact", () => {
   it("refuses at the very instant of expires_at, computed from the cached row", async () => {
     const client = await createClient();
     const ip = uniqueIp();
-    // On a whole second: an access token's exp has whole seconds, so none is issued in the last partial one.
-    const expiresAt = Math.ceil((Date.now() + 3_000) / 1000) * 1000;
+    // On a whole second (an access token's exp has whole seconds, so none is issued in the last partial one), in the
+    // middle of a throttle window.
+    const expiresAt = throttleWindowStart(Date.now()) + 30_000;
     await setRegistration(client.registration.id, { expiresAt });
     const token = (at: number) =>
       requestToken({ clientId: client.clientId, clientSecret: client.clientSecret, ip, now: at });
@@ -269,14 +271,21 @@ describe("the cache's bounds", () => {
     expect(cachedLookup(id(CLIENT_CACHE_MAX_ENTRIES), "192.0.2.1", now, windowStart)).toBeDefined();
   });
 
-  it("trusts an entry for CLIENT_CACHE_TTL_MS, never across a throttle window, never from the future", () => {
-    const now = 60_000 * 1000 + 10_000;
+  it("trusts an entry for CLIENT_CACHE_TTL_MS, never from the future, and ends a block with its throttle window", () => {
+    const now = 60_000 * 1000 + 58_000;
     const windowStart = throttleWindowStart(now);
-    rememberLookup({ client: stored(1), ipBlocked: false, clientBlocked: false }, "ttl", "192.0.2.2", now, windowStart);
-    expect(cachedLookup("ttl", "192.0.2.2", now + CLIENT_CACHE_TTL_MS - 1, windowStart)).toBeDefined();
+    rememberLookup({ client: stored(1), ipBlocked: true, clientBlocked: true }, "ttl", "192.0.2.2", now, windowStart);
+    expect(cachedLookup("ttl", "192.0.2.2", now + CLIENT_CACHE_TTL_MS - 1, windowStart)).toMatchObject({
+      ipBlocked: true,
+      clientBlocked: true,
+    });
     expect(cachedLookup("ttl", "192.0.2.2", now + CLIENT_CACHE_TTL_MS, windowStart)).toBeUndefined();
-    expect(cachedLookup("ttl", "192.0.2.2", now + 1, windowStart + 60_000)).toBeUndefined();
     expect(cachedLookup("ttl", "192.0.2.2", now - 1, windowStart)).toBeUndefined();
+    // The next minute: the entry still serves (no herd of reads at every window), but its blocks have ended.
+    expect(cachedLookup("ttl", "192.0.2.2", now + 3_000, windowStart + 60_000)).toMatchObject({
+      ipBlocked: false,
+      clientBlocked: false,
+    });
     // Another caller IP needs its own read (its throttle marker).
     expect(cachedLookup("ttl", "192.0.2.3", now, windowStart)).toBeUndefined();
   });
