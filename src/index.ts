@@ -1,19 +1,12 @@
 import { createApp, requestTime } from "./app";
 import type { Bindings, NotificationMessage } from "./env";
+import { pathOf } from "./lib/url";
 import { handleQueue } from "./notifications/consumer";
 import { handleScheduled } from "./notifications/scheduled";
 import { TOKEN_ENDPOINT_PATH } from "./oauth/config";
 import { serveTokenRequest } from "./oauth/routes";
 
 const app = createApp();
-
-/** The path of a request URL, without parsing it whole: `https://host/path?query` → `/path`. */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const query = url.indexOf("?", start);
-  return query < 0 ? url.slice(start) : url.slice(start, query);
-}
 
 /**
  * The token endpoint is the hot path (§7): its requests skip the router and the admin middleware and go straight to

@@ -34,14 +34,9 @@ export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "X-Content-Type-Options": "nosniff",
 };
 
-/** Sets the headers every answer carries on a response being built. */
-export function setSecurityHeaders(h: Headers): void {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) h.set(name, value);
-}
-
 export const securityHeaders = createMiddleware(async (c, next) => {
   await next();
-  setSecurityHeaders(c.res.headers);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
 });
 
 /** Request headers that decide whether an admin URL answers a page or an htmx fragment. */

@@ -1,4 +1,4 @@
-import type { StoredClient } from "./client-store";
+import type { StoredClient, TokenClientLookup } from "./client-store";
 
 /**
  * The token endpoint's hot-path cache (§7): what the client lookup returned, kept in this isolate for a few seconds,
@@ -63,20 +63,18 @@ function remember<T>(map: Map<string, T>, key: string, value: T) {
   map.set(key, value);
 }
 
-/** A lookup as the cache holds it: the same shape the D1 lookup answers with. */
-export interface CachedLookup {
-  client: StoredClient;
-  ipBlocked: boolean;
-  clientBlocked: boolean;
-}
-
 /**
  * The cached lookup of `clientId` for a caller at `ip`, when both are younger than the TTL; otherwise undefined, and
  * the caller reads D1. Unknown Client IDs are never cached: their refusal always comes from a read. A new throttle
  * window does not expire entries (that would send every client to D1 at once each minute); it only ends the blocks
  * they recorded.
  */
-export function cachedLookup(clientId: string, ip: string, now: number, windowStart: number): CachedLookup | undefined {
+export function cachedLookup(
+  clientId: string,
+  ip: string,
+  now: number,
+  windowStart: number,
+): TokenClientLookup | undefined {
   const client = clients.get(clientId);
   const caller = ips.get(ip);
   if (!client || !caller || !fresh(client, now) || !fresh(caller, now)) return undefined;
@@ -107,7 +105,7 @@ export function claimRefresh(clientId: string, ip: string, now: number): boolean
 
 /** Keeps what a D1 lookup answered (a found registration, and the caller IP's marker). */
 export function rememberLookup(
-  lookup: { client: StoredClient | null; ipBlocked: boolean; clientBlocked: boolean },
+  lookup: TokenClientLookup,
   clientId: string,
   ip: string,
   now: number,

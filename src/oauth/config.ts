@@ -1,4 +1,5 @@
 import type { Bindings } from "../env";
+import { originOf } from "../lib/url";
 
 /** Every scope the REST API knows (§7), in the order they are listed and granted. */
 export const SCOPES = ["devices:read", "devices:write"] as const;
@@ -12,7 +13,5 @@ export const METADATA_PATH = "/.well-known/oauth-authorization-server";
 export function issuerFor(env: Pick<Bindings, "ISSUER">, requestUrl: string): string {
   const configured = env.ISSUER?.trim();
   if (configured) return configured.replace(/\/+$/, "");
-  // The request URL's origin (`scheme://host[:port]`), as the runtime hands it over, without parsing it whole.
-  const pathStart = requestUrl.indexOf("/", requestUrl.indexOf("//") + 2);
-  return pathStart < 0 ? requestUrl : requestUrl.slice(0, pathStart);
+  return originOf(requestUrl);
 }

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { callerIp } from "../audit/security-events";
 import type { AppEnv, Bindings } from "../env";
-import { issuerFor, JWKS_PATH, METADATA_PATH, TOKEN_ENDPOINT_PATH } from "./config";
+import { issuerFor, JWKS_PATH, METADATA_PATH } from "./config";
 import { loadSigningKeys } from "./jose";
 import { authorizationServerMetadata } from "./metadata";
 import { handleTokenRequest } from "./token-endpoint";
@@ -30,9 +30,11 @@ export function serveTokenRequest(
   });
 }
 
-/** POST /oauth/token, GET /.well-known/jwks.json, GET /.well-known/oauth-authorization-server (§7). */
+/**
+ * GET /.well-known/jwks.json and GET /.well-known/oauth-authorization-server (§7). POST /oauth/token never reaches the
+ * router: the Worker's entry hands it to serveTokenRequest (src/index.ts).
+ */
 export const oauthRoutes = new Hono<AppEnv>()
-  .all(TOKEN_ENDPOINT_PATH, (c) => serveTokenRequest(c.req.raw, c.env, c.executionCtx, c.var.now))
   .get(JWKS_PATH, async (c) => {
     const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
     return c.json(keys.publicJwks, 200, { "Cache-Control": PUBLIC_CACHE });

@@ -281,8 +281,8 @@ const CONFIRMATION: readonly TokenStep[] = [authenticateClient, checkGrantType, 
 const REFUSALS_WITHOUT_DATA = new Set<string>(["UnsupportedGrantType", "MalformedRequest", "TooManyFailures"]);
 
 /**
- * A refusal found on data that was not read from the primary (the isolate's cache, or a read replica) is confirmed
- * before it is answered: a grant (re-enabled, renewed, a new secret or key, a wider scope) works on the very next
+ * A refusal found on the isolate's cache (whose entries a refresh ahead may have read from a replica) is confirmed
+ * on the primary before it is answered: a grant (re-enabled, renewed, a new secret or key, a wider scope) works on the very next
  * request, while every refusal still costs the caller a round trip to the primary, the throttled rare path.
  */
 function needsConfirmation(x: TokenExchange, error: unknown): boolean {
@@ -290,7 +290,7 @@ function needsConfirmation(x: TokenExchange, error: unknown): boolean {
     error instanceof TokenError &&
     error.status < 500 &&
     x.lookup !== undefined &&
-    x.readFrom !== "primary" &&
+    x.readFrom === "cache" &&
     !REFUSALS_WITHOUT_DATA.has(error.detail ?? "")
   );
 }

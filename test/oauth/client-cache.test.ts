@@ -267,7 +267,7 @@ describe("the cache's bounds", () => {
       );
     }
     expect(cachedLookup(id(0), "192.0.2.1", now, windowStart)).toBeUndefined();
-    expect(cachedLookup(id(1), "192.0.2.1", now, windowStart)?.client.registrationId).toBe(1);
+    expect(cachedLookup(id(1), "192.0.2.1", now, windowStart)?.client?.registrationId).toBe(1);
     expect(cachedLookup(id(CLIENT_CACHE_MAX_ENTRIES), "192.0.2.1", now, windowStart)).toBeDefined();
   });
 
