@@ -5,7 +5,6 @@ import {
   ClientKeysPage,
   ClientKeysSection,
   type ClientKeysSectionProps,
-  clientKeysPath,
   type KeyFormState,
   RemoveKeyConfirmation,
 } from "../../views/client-keys/section";
@@ -16,7 +15,7 @@ import type { AppEnv } from "../env";
 import { validForm } from "../lib/forms";
 import { wantsFragment } from "../lib/htmx";
 import { parseCalendarDate, startOfDayInZone } from "../lib/time";
-import { registrationsGridUrl, registrationUrl } from "../paths";
+import { clientKeysUrl, registrationsGridUrl, registrationUrl } from "../paths";
 import { parseClientKeyUpload } from "./parse";
 import {
   addClientKey,
@@ -179,7 +178,7 @@ export const clientKeyRoutes = new Hono<AppEnv>()
         }
         return refused(REFUSALS[result.reason](parsed.key.kid));
       }
-      if (!wantsFragment(c)) return c.redirect(`${clientKeysPath(site.slug, owner.id)}?notice=added`, 303);
+      if (!wantsFragment(c)) return c.redirect(`${clientKeysUrl(site.slug, owner.id)}?notice=added`, 303);
       const notice = `The key "${result.key.kid}" was added (fingerprint ${result.key.fingerprint}).`;
       return respond(c, await sectionProps(c, owner, { notice }), owner);
     },
@@ -208,6 +207,6 @@ export const clientKeyRoutes = new Hono<AppEnv>()
       c.var.now,
     );
     if (!removed) throw new HTTPException(404, { message: "No such key" });
-    if (!wantsFragment(c)) return c.redirect(`${clientKeysPath(site.slug, owner.id)}?notice=removed`, 303);
+    if (!wantsFragment(c)) return c.redirect(`${clientKeysUrl(site.slug, owner.id)}?notice=removed`, 303);
     return respond(c, await sectionProps(c, owner, { notice: NOTICES.removed }), owner);
   });

@@ -27,16 +27,13 @@ export interface ClientKeysSectionProps {
   notice?: string;
 }
 
-/** `/sites/:site/settings/iam/app-registrations/:id/keys` */
-export const clientKeysPath = clientKeysUrl;
-
 /**
  * Public keys for private_key_jwt (§9): the list, a remove button per key (confirmed) and the add form. The same
  * component renders on the registration page, on the standalone keys page and as the htmx fragment.
  */
 export function ClientKeysSection(props: ClientKeysSectionProps) {
   const { site, registration, keys, now } = props;
-  const base = clientKeysPath(site.slug, registration.id);
+  const base = clientKeysUrl(site.slug, registration.id);
   return (
     <section id={CLIENT_KEYS_SECTION_ID} class="client-keys" aria-labelledby="client-keys-heading">
       <h2 id="client-keys-heading">Public keys (private_key_jwt)</h2>
@@ -249,7 +246,7 @@ export function RemoveKeyConfirmation(props: {
   keyRow: ClientKeySummary;
   csrfToken: string;
 }) {
-  const base = clientKeysPath(props.site.slug, props.registration.id);
+  const base = clientKeysUrl(props.site.slug, props.registration.id);
   return (
     <section class="card narrow">
       <h1>Remove key {props.keyRow.kid}?</h1>
