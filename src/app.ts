@@ -8,6 +8,7 @@ import { securityLogRoutes } from "./audit/routes";
 import { csrfProtection, loadSession, requireGlobalAdmin, requireSignIn, requireSite } from "./auth/guards";
 import { authRoutes } from "./auth/routes";
 import { clientKeyRoutes } from "./client-keys/routes";
+import { clientSecretRoutes } from "./client-secrets/routes";
 import type { AppEnv, Bindings } from "./env";
 import { notificationLogRoutes } from "./notifications/routes";
 import { oauthRoutes } from "./oauth/routes";
@@ -60,6 +61,7 @@ export function createApp() {
   pages.use("/admin/*", requireGlobalAdmin);
   pages.route("/", shellRoutes);
   pages.route("/sites/:site/settings/iam/app-registrations/:id/keys", clientKeyRoutes);
+  pages.route("/sites/:site/settings/iam/app-registrations/:id/secrets", clientSecretRoutes);
   pages.route("/sites/:site/settings/iam/app-registrations", registrationRoutes);
   pages.route("/sites/:site/settings/notifications", notificationLogRoutes);
   pages.route("/sites/:site/settings/security-log", securityLogRoutes);

@@ -54,6 +54,11 @@ export function clientKeysUrl(siteSlug: string, registrationId: number): string 
   return `${registrationUrl(siteSlug, registrationId)}/keys`;
 }
 
+/** A registration's Client secrets: POST issues a new one; `/:secretId/revoke` revokes one. */
+export function clientSecretsUrl(siteSlug: string, registrationId: number): string {
+  return `${registrationUrl(siteSlug, registrationId)}/secrets`;
+}
+
 /** A Site's security log, filtered. */
 export function securityLogUrl(siteSlug: string, params: SecurityLogLink = {}): string {
   return `${sitePath(siteSlug)}/settings/security-log${securityLogQuery(params)}`;

@@ -23,10 +23,13 @@ export const AUDIT_ACTIONS = [
   "reset_password",
   "add_key",
   "remove_key",
+  "add_secret",
+  "revoke_secret",
+  "set_secret_expiry",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditTargetType = "site" | "user" | "app_registration" | "client_key";
+export type AuditTargetType = "site" | "user" | "app_registration" | "client_key" | "client_secret";
 
 /** `{ field: [before, after] }`; `null` stands for "did not exist" (created or deleted). Never holds a secret. */
 export type AuditChanges = Record<string, [AuditValue, AuditValue]>;
@@ -62,7 +65,7 @@ export interface AuditEntry {
   siteId: FromRow<number> | number | null;
   registrationId?: FromRow<number> | number | null;
   targetType: AuditTargetType;
-  /** What the change is about, as text that outlives it: a slug, an email, a registration's name, a key's kid. */
+  /** What the change is about, as text that outlives it: a slug, an email, a registration's name, a key's kid, a secret's hint. */
   targetLabel: FromRow<string> | string;
   action: AuditAction;
   changes: FromRow<string> | AuditChanges;

@@ -50,7 +50,19 @@ const SERVICE_AUTH: Record<TokenFailureCode, Entry> = {
   InvalidSecret: {
     answer: INVALID_CLIENT,
     explanation: "The Client ID is right but the Client secret matches no live secret of the registration.",
-    fix: "Make the consumer send the secret exactly as shown at creation (asc_ prefix included, no spaces; form-url-encoded inside a Basic header). A secret cannot be shown again: if it is lost, replace the registration and distribute the new secret.",
+    fix: "Make the consumer send the secret exactly as shown when it was issued (asc_ prefix included, no spaces; form-url-encoded inside a Basic header). A secret cannot be shown again: if it is lost, open the registration, click New client secret, give the consumer the new secret, then Revoke the lost one. The Client ID does not change.",
+  },
+  SecretRevoked: {
+    answer: INVALID_CLIENT,
+    explanation:
+      "The consumer still uses an old Client secret: the one it sent was revoked on the registration's page (Client secrets shows it as Revoked, with its hint).",
+    fix: "Give the consumer the registration's current secret. If nobody has it any more, click New client secret on the registration and distribute the new one; the Client ID does not change.",
+  },
+  SecretExpired: {
+    answer: INVALID_CLIENT,
+    explanation:
+      "The consumer still uses an old Client secret: the one it sent expired, at the time chosen when a newer secret was issued (Client secrets shows it as Expired, with its hint).",
+    fix: "Give the consumer the newer secret issued by the rotation. If nobody has it any more, click New client secret on the registration and distribute the new one; the Client ID does not change.",
   },
   IntegrationBlocked: {
     answer: INVALID_CLIENT,

@@ -116,11 +116,24 @@ export const clientSecrets = sqliteTable(
       .references(() => appRegistrations.id, { onDelete: "cascade" }),
     /** HMAC-SHA256(pepper, secret), hex. */
     secretHash: text("secret_hash").notNull(),
+    /** `asc_` + the secret's first 4 random characters: the only part ever shown again (null for secrets issued before hints). */
+    hint: text("hint"),
     createdAt: instant("created_at").notNull(),
+    /** Who issued it, as text that outlives the account: a user's email, or a registration for the management API. */
+    createdBy: text("created_by"),
+    /** Null: no expiry. A rotation sets the expiry of the secret that was live before. */
     expiresAt: instant("expires_at"),
+    /** When `expires_at` was last set: a notice is only due for an expiry set ahead of time (§5). */
+    expirySetAt: instant("expiry_set_at"),
     revokedAt: instant("revoked_at"),
+    /** Minute-accurate, like the registration's Last used. */
+    lastUsedAt: instant("last_used_at"),
   },
-  (t) => [index("client_secrets_registration_idx").on(t.registrationId)],
+  (t) => [
+    index("client_secrets_registration_idx").on(t.registrationId),
+    index("client_secrets_expires_idx").on(t.expiresAt),
+    index("client_secrets_revoked_idx").on(t.revokedAt),
+  ],
 );
 
 export const KEY_ALGORITHMS = ["ES256", "RS256", "EdDSA"] as const;
@@ -176,6 +189,8 @@ export const notifications = sqliteTable(
     registrationId: integer("registration_id").references(() => appRegistrations.id, { onDelete: "set null" }),
     /** Set when the notification is about a public key of the registration rather than the registration. */
     keyId: integer("key_id").references(() => clientKeys.id, { onDelete: "set null" }),
+    /** Set when the notification is about a Client secret of the registration: its hint, which outlives the secret. */
+    secretHint: text("secret_hint"),
     registrationName: text("registration_name").notNull(),
     clientId: text("client_id").notNull(),
     template: text("template", { enum: NOTIFICATION_TEMPLATES }).notNull(),
@@ -183,7 +198,7 @@ export const notifications = sqliteTable(
     expiresAt: instant("expires_at").notNull(),
     expirationDate: text("expiration_date").notNull(),
     firedAt: instant("fired_at").notNull(),
-    /** `reg:<id>|<template>|<expires_at>` or `key:<id>|…`: at most once per subject, milestone and expiry. */
+    /** `reg:<id>|<template>|<expires_at>`, `key:<id>|…` or `secret:<id>|…`: at most once per subject, milestone and expiry. */
     dedupeKey: text("dedupe_key").notNull(),
   },
   (t) => [

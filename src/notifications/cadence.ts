@@ -30,6 +30,13 @@ export const TEMPLATE_TITLES: Record<NotificationTemplate, string> = {
   expired: "App registration has expired",
 };
 
+/** The same milestones about a Client secret whose expiry a rotation set (§5). */
+export const SECRET_TEMPLATE_TITLES: Record<NotificationTemplate, string> = {
+  expires_in_30_days: "Client secret expires in 30 days",
+  expires_in_7_days: "Client secret expires in 7 days",
+  expired: "Client secret has expired",
+};
+
 /** The instant from which `template` is due for an expiry at `expiresAt`. */
 export function milestoneMoment(expiresAt: number, template: NotificationTemplate): number {
   const milestone = MILESTONES.find((m) => m.template === template);
@@ -56,8 +63,8 @@ export function laterTemplates(template: NotificationTemplate): NotificationTemp
   return MILESTONES.slice(index + 1).map((m) => m.template);
 }
 
-/** What a notice is about: the registration itself, or one of its private_key_jwt public keys (§9). */
-export type NoticeSubject = { kind: "reg"; id: number } | { kind: "key"; id: number };
+/** What a notice is about: the registration itself, one of its private_key_jwt public keys (§9) or Client secrets. */
+export type NoticeSubject = { kind: "reg" | "key" | "secret"; id: number };
 
 /**
  * The unique key of a notice: at most once per subject, milestone and `expires_at` (§5). A renewal changes

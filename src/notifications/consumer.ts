@@ -37,6 +37,7 @@ async function loadDelivery(db: Db, deliveryId: number) {
       siteName: sites.name,
       siteTimeZone: sites.timeZone,
       keyKid: clientKeys.kid,
+      secretHint: notifications.secretHint,
     })
     .from(notificationDeliveries)
     .innerJoin(notifications, eq(notifications.id, notificationDeliveries.notificationId))
@@ -82,6 +83,7 @@ export async function deliver(env: Bindings, deliveryId: number, now: number): P
         clientId: delivery.clientId,
         // A key notice keeps its `key:` dedupe key even after the key (and so key_id) is gone.
         key: delivery.dedupeKey.startsWith("key:") ? { kid: delivery.keyKid } : null,
+        secret: delivery.dedupeKey.startsWith("secret:") ? { hint: delivery.secretHint } : null,
         expirationDate: delivery.expirationDate,
         expiresAt: delivery.expiresAt,
       },

@@ -1,8 +1,9 @@
 import { type ExpiryEmail, ExpiryNoticeEmail } from "../../views/notifications/expiry-email";
+import { hintLabel } from "../client-secrets/policy";
 import type { Bindings } from "../env";
 import { formatInstant } from "../lib/time";
 import { registrationsGridUrl, registrationUrl } from "../paths";
-import { TEMPLATE_TITLES } from "./cadence";
+import { SECRET_TEMPLATE_TITLES, TEMPLATE_TITLES } from "./cadence";
 import type { NotificationRow } from "./log-query";
 
 /** `npm start` serves here (§11); used for links in emails when no public origin (ISSUER) is configured. */
@@ -23,17 +24,84 @@ export function publicOrigin(env: Pick<Bindings, "ISSUER">): string {
 /** Everything an expiration notice says: its notification log row, so the email matches the log, and its Site. */
 export type ExpiryNotice = Pick<
   NotificationRow,
-  "template" | "registrationId" | "registrationName" | "clientId" | "key" | "expirationDate" | "expiresAt"
+  "template" | "registrationId" | "registrationName" | "clientId" | "key" | "secret" | "expirationDate" | "expiresAt"
 > & { siteSlug: string; siteName: string; siteTimeZone: string };
 
 /** Names are user-entered: inside an email header or a line of text they never carry control characters. */
 const oneLine = (value: string) => value.replace(/\p{Cc}+/gu, " ").trim();
 
+/** What the notice is about, in the words each part of the email uses. */
+interface Subject {
+  /** "App registration has expired" or the secret's own titles. */
+  title: string;
+  /** The subject line after the title. */
+  label: string;
+  /** The sentence's subject: "The App registration X in S", "The public key K of the App registration X in S". */
+  phrase: string;
+  fact: [string, string] | null;
+  consequence: { expired: string; ahead: string };
+  action: { expired: string; ahead: string };
+}
+
+function subjectOf(notice: ExpiryNotice, name: string, site: string, when: string): Subject {
+  if (notice.secret !== null) {
+    // Never the secret: its hint is the only part of it ever shown again (§2).
+    const hint = hintLabel(notice.secret.hint);
+    return {
+      title: SECRET_TEMPLATE_TITLES[notice.template],
+      label: `${hint} of ${name} (${site})`,
+      phrase: `The Client secret ${hint} of the App registration ${name} in ${site}`,
+      fact: ["Client secret (hint)", hint],
+      consequence: {
+        expired: `Since ${when} the token endpoint refuses this secret (invalid_client, recorded as SecretExpired): a service still sending it gets no access tokens. The registration's other live secret and its public keys keep working.`,
+        ahead: `From ${when} the token endpoint refuses this secret (invalid_client, recorded as SecretExpired): a service still sending it stops getting access tokens. The registration's newer secret keeps working.`,
+      },
+      action: {
+        expired:
+          "If a service still needs it, give the service the registration's newer secret; if nobody has that one, open the registration and click New client secret. The Client ID does not change.",
+        ahead:
+          "Make sure every service using this registration has switched to the newer secret before then; the security log shows SecretExpired for any that has not.",
+      },
+    };
+  }
+  if (notice.key !== null) {
+    const kid = oneLine(notice.key.kid ?? "(deleted key)");
+    const action =
+      "Open the registration, add a new public key and switch the service to it before the old one expires.";
+    return {
+      title: TEMPLATE_TITLES[notice.template],
+      label: `public key ${kid} of ${name} (${site})`,
+      phrase: `The public key ${kid} of the App registration ${name} in ${site}`,
+      fact: ["Public key (kid)", kid],
+      consequence: {
+        expired: `Since ${when} client assertions signed with this key are refused, so a service authenticating with it (private_key_jwt) gets no access tokens.`,
+        ahead: `From ${when} client assertions signed with this key are refused, so a service authenticating with it (private_key_jwt) stops getting access tokens.`,
+      },
+      action: { expired: action, ahead: action },
+    };
+  }
+  return {
+    title: TEMPLATE_TITLES[notice.template],
+    label: `${name} (${site})`,
+    phrase: `The App registration ${name} in ${site}`,
+    fact: null,
+    consequence: {
+      expired: `Since ${when} the token endpoint refuses this Client ID (invalid_client): every service using it gets no access tokens and its REST API calls fail. A rose-pink API client alert shows on every admin page of ${site} until the registration is renewed or deleted.`,
+      ahead: `From ${when} the token endpoint refuses this Client ID (invalid_client): every service using it stops getting access tokens and its REST API calls fail. A rose-pink API client alert then shows on every admin page of ${site}.`,
+    },
+    action: {
+      expired:
+        "Open the registration and set a later Expiration date: it accepts token requests again at once, with the same Client ID and Client secret. If the service no longer has its secret, open the registration, click New client secret and revoke the lost one.",
+      ahead:
+        "Open the registration and set a later Expiration date. The Client ID and Client secret stay the same, so the service needs no change.",
+    },
+  };
+}
+
 /** The content of an expiration notice: Site, registration, Client ID, expiration, consequences, a renew link. */
 export function composeExpiryEmail(notice: ExpiryNotice, origin: string): ExpiryEmail {
   const name = oneLine(notice.registrationName);
   const site = oneLine(notice.siteName);
-  const kid = notice.key === null ? null : oneLine(notice.key.kid ?? "(deleted key)");
   const expired = notice.template === "expired";
   const renewUrl = `${origin}${
     notice.registrationId === null
@@ -41,52 +109,35 @@ export function composeExpiryEmail(notice: ExpiryNotice, origin: string): Expiry
       : registrationUrl(notice.siteSlug, notice.registrationId)
   }`;
   const when = formatInstant(notice.expiresAt, notice.siteTimeZone);
-  const subjectOf = kid === null ? `${name} (${site})` : `public key ${kid} of ${name} (${site})`;
-  const title = TEMPLATE_TITLES[notice.template];
-
-  const summary =
-    kid === null
-      ? expired
-        ? `The App registration ${name} in ${site} expired on ${notice.expirationDate}.`
-        : `The App registration ${name} in ${site} expires on ${notice.expirationDate}.`
-      : expired
-        ? `The public key ${kid} of the App registration ${name} in ${site} expired on ${notice.expirationDate}.`
-        : `The public key ${kid} of the App registration ${name} in ${site} expires on ${notice.expirationDate}.`;
-
-  const consequence =
-    kid === null
-      ? expired
-        ? `Since ${when} the token endpoint refuses this Client ID (invalid_client): every service using it gets no access tokens and its REST API calls fail. A rose-pink API client alert shows on every admin page of ${site} until the registration is renewed or deleted.`
-        : `From ${when} the token endpoint refuses this Client ID (invalid_client): every service using it stops getting access tokens and its REST API calls fail. A rose-pink API client alert then shows on every admin page of ${site}.`
-      : expired
-        ? `Since ${when} client assertions signed with this key are refused, so a service authenticating with it (private_key_jwt) gets no access tokens.`
-        : `From ${when} client assertions signed with this key are refused, so a service authenticating with it (private_key_jwt) stops getting access tokens.`;
-
-  const action =
-    notice.registrationId === null
-      ? "The registration has been deleted since this notice was written; nothing needs renewing. Create a new registration if a service still needs access."
-      : kid === null
-        ? expired
-          ? "Open the registration and set a later Expiration date: it accepts token requests again at once, with the same Client ID and Client secret. If the service no longer has its secret, delete the registration and create a new one."
-          : "Open the registration and set a later Expiration date. The Client ID and Client secret stay the same, so the service needs no change."
-        : "Open the registration, add a new public key and switch the service to it before the old one expires.";
+  const subject = subjectOf(notice, name, site, when);
+  const summary = `${subject.phrase} ${expired ? "expired" : "expires"} on ${notice.expirationDate}.`;
 
   const facts: [string, string][] = [
     ["Site", site],
     ["App registration", name],
     ["Client ID", notice.clientId],
   ];
-  if (kid !== null) facts.push(["Public key (kid)", kid]);
+  if (subject.fact) facts.push(subject.fact);
   facts.push(["Expiration date", `${notice.expirationDate} (token requests fail from ${when})`]);
 
   return {
-    subject: `${title}: ${subjectOf}`,
-    title,
+    subject: `${subject.title}: ${subject.label}`,
+    title: subject.title,
     summary,
     facts,
-    consequence,
-    action,
-    linkLabel: notice.registrationId === null ? "Open App registrations" : "Open the registration to renew it",
+    consequence: expired ? subject.consequence.expired : subject.consequence.ahead,
+    action:
+      notice.registrationId === null
+        ? "The registration has been deleted since this notice was written; nothing needs renewing. Create a new registration if a service still needs access."
+        : expired
+          ? subject.action.expired
+          : subject.action.ahead,
+    linkLabel:
+      notice.registrationId === null
+        ? "Open App registrations"
+        : notice.secret !== null
+          ? "Open the registration"
+          : "Open the registration to renew it",
     renewUrl,
     footer: `You receive this email because you are a Site Administrator of ${site} in AlloyScan. It never contains a Client secret.`,
   };

@@ -23,7 +23,7 @@ export type EvaluationMode =
 
 /**
  * How a run at `now` selects its candidates. Incremental: only what changed since the cursor (milestones whose
- * moment passed, registrations and keys created since, registrations edited since). A full sweep of every
+ * moment passed, registrations and keys created since, registrations edited since, secrets given an expiry since). A full sweep of every
  * `expires_at` that can be due reads more and is the safety net: on the first run, when the cursor is older than
  * the catch-up horizon, on a replay of an earlier instant, once per UTC day (for edits made outside the product,
  * such as SQL run by hand), and when asked for (`manual`: a trigger by hand).
@@ -95,6 +95,18 @@ function keySource(d1: D1Database, now: number, range: string, params: number[],
   return { statement: d1.prepare(sql).bind(...params), kind: "key" };
 }
 
+/**
+ * A Client secret is due for notices only while live and when its expiry was set ahead of time by a rotation (an
+ * old secret told to stop "now" expired by the administrator's own hand: nothing to warn about).
+ */
+function secretSource(d1: D1Database, now: number, range: string, params: number[], limit: number): Source {
+  const sql = `SELECT s.id, s.expires_at FROM client_secrets s JOIN app_registrations r ON r.id = s.registration_id
+    WHERE ${range} AND s.revoked_at IS NULL AND s.expires_at > s.expiry_set_at AND r.enabled = 1
+      AND ${notNotifiedSql("secret", "s.id", "s.expires_at", now)}
+    ORDER BY s.expires_at, s.id LIMIT ${int(limit)}`;
+  return { statement: d1.prepare(sql).bind(...params), kind: "secret" };
+}
+
 /** The window queries of a run: each reads only rows that can be due (see `chooseMode`). */
 function candidateSources(
   d1: D1Database,
@@ -108,6 +120,7 @@ function candidateSources(
     return [
       registrationSource(d1, now, "r.expires_at > ? AND r.expires_at <= ?", [all.from, all.to], limit),
       keySource(d1, now, "k.expires_at > ? AND k.expires_at <= ?", [all.from, all.to], limit),
+      secretSource(d1, now, "s.expires_at > ? AND s.expires_at <= ?", [all.from, all.to], limit),
     ];
   }
   const { cursor } = mode;
@@ -116,6 +129,7 @@ function candidateSources(
   for (const w of crossingWindows(cursor.through, now)) {
     sources.push(registrationSource(d1, now, "r.expires_at > ? AND r.expires_at <= ?", [w.from, w.to], limit));
     sources.push(keySource(d1, now, "k.expires_at > ? AND k.expires_at <= ?", [w.from, w.to], limit));
+    sources.push(secretSource(d1, now, "s.expires_at > ? AND s.expires_at <= ?", [w.from, w.to], limit));
   }
   // Created since the last run, possibly inside a window already (`+` keeps SQLite on the rowid range).
   const dueRange = "+r.expires_at > ? AND +r.expires_at <= ?";
@@ -159,6 +173,18 @@ function candidateSources(
         d1,
         now,
         `k.registration_id ${edited} AND +k.expires_at > ? AND +k.expires_at <= ?`,
+        [cursor.auditId, newest.auditId, all.from, all.to],
+        limit,
+      ),
+    );
+    // A secret is issued without expiry; only a rotation gives one (to the secret live before), and its audit row
+    // names the registration. So secrets need no "created since" source.
+    sources.push(
+      secretSource(
+        d1,
+        now,
+        `s.registration_id IN (SELECT a.registration_id FROM admin_audit_events a WHERE a.id > ? AND a.id <= ?
+          AND a.action = 'set_secret_expiry') AND +s.expires_at > ? AND +s.expires_at <= ?`,
         [cursor.auditId, newest.auditId, all.from, all.to],
         limit,
       ),

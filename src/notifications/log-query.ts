@@ -52,6 +52,8 @@ export interface NotificationRow {
   clientId: string;
   /** A notice about a public key: its `kid`, null once the key was deleted. */
   key: { kid: string | null } | null;
+  /** A notice about a Client secret: its hint (null for a secret issued before hints). */
+  secret: { hint: string | null } | null;
   expirationDate: string;
   expiresAt: number;
   firedAt: number;
@@ -117,6 +119,7 @@ export async function searchNotificationLog(
       clientId: notifications.clientId,
       dedupeKey: notifications.dedupeKey,
       kid: clientKeys.kid,
+      secretHint: notifications.secretHint,
       expirationDate: notifications.expirationDate,
       expiresAt: notifications.expiresAt,
       firedAt: notifications.firedAt,
@@ -150,9 +153,10 @@ export async function searchNotificationLog(
           .orderBy(asc(notificationDeliveries.recipientEmail))
           .all();
   return {
-    rows: rows.map(({ dedupeKey, kid, ...row }) => ({
+    rows: rows.map(({ dedupeKey, kid, secretHint, ...row }) => ({
       ...row,
       key: dedupeKey.startsWith("key:") ? { kid } : null,
+      secret: dedupeKey.startsWith("secret:") ? { hint: secretHint } : null,
       deliveries: deliveries
         .filter((d) => d.notificationId === row.id)
         .map(({ notificationId: _, ...delivery }) => delivery),

@@ -3,7 +3,7 @@ import { NOTIFICATION_TEMPLATES } from "../db/schema";
 
 /** One due notice, as the cron selected it: what it is about, which milestone, for which expiry. */
 export interface DueNotice {
-  kind: "reg" | "key";
+  kind: "reg" | "key" | "secret";
   id: number;
   template: (typeof NOTIFICATION_TEMPLATES)[number];
   expiresAt: number;
@@ -22,7 +22,7 @@ export interface DeliveryMessage {
 }
 
 const dueNotice = z.object({
-  kind: z.enum(["reg", "key"]),
+  kind: z.enum(["reg", "key", "secret"]),
   id: z.number().int().positive(),
   template: z.enum(NOTIFICATION_TEMPLATES),
   expiresAt: z.number().int(),

@@ -1,4 +1,5 @@
 import { purgeSecurityEvents } from "../audit/retention";
+import { purgeRetiredSecrets } from "../client-secrets/repository";
 import { createDb } from "../db/client";
 import { DAY } from "../lib/time";
 import { purgeUsedAssertions } from "../oauth/assertion-replay";
@@ -10,6 +11,7 @@ export interface PurgeSummary {
   securityEvents: number;
   sessions: number;
   usedAssertions: number;
+  retiredSecrets: number;
   throttleCounters: number;
   /** False when a table still had more to purge than the run's batches allowed: the next run continues. */
   done: boolean;
@@ -28,7 +30,8 @@ function deleteBatch(d1: D1Database, sql: string, cutoff: number): Purge {
 
 /**
  * The cron's retention purge, in bounded batches per table: security events older than 90 days (§8, the security
- * log's own purge), replay-protection entries of assertions past their `exp` (private_key_jwt's own purge), sessions
+ * log's own purge), replay-protection entries of assertions past their `exp` (private_key_jwt's own purge), Client
+ * secrets revoked or expired more than 90 days ago (with their hashes, so the token endpoint forgets them), sessions
  * past their absolute expiry, and throttle windows older than a day.
  */
 export async function purgeExpired(
@@ -42,6 +45,7 @@ export async function purgeExpired(
   const purges: [Exclude<keyof PurgeSummary, "done">, Purge][] = [
     ["securityEvents", (size) => purgeSecurityEvents(db, now, { batchSize: size })],
     ["usedAssertions", (size) => purgeUsedAssertions(d1, now, { batchSize: size })],
+    ["retiredSecrets", (size) => purgeRetiredSecrets(d1, now, { batchSize: size })],
     [
       "sessions",
       deleteBatch(
@@ -60,7 +64,14 @@ export async function purgeExpired(
       ),
     ],
   ];
-  const summary: PurgeSummary = { securityEvents: 0, sessions: 0, usedAssertions: 0, throttleCounters: 0, done: true };
+  const summary: PurgeSummary = {
+    securityEvents: 0,
+    sessions: 0,
+    usedAssertions: 0,
+    retiredSecrets: 0,
+    throttleCounters: 0,
+    done: true,
+  };
   for (const [field, purge] of purges) {
     let finished = false;
     for (let i = 0; i < maxBatches && !finished; i++) {

@@ -2,7 +2,7 @@ import type { Bindings } from "../env";
 import { calendarDateInZone } from "../lib/time";
 import { dedupeKey, laterTemplates } from "./cadence";
 import { sendDeliveryMessages } from "./deliveries";
-import type { NoticeBatchMessage } from "./messages";
+import type { DueNotice, NoticeBatchMessage } from "./messages";
 
 export interface RecordSummary {
   /** Notification rows this message wrote (notices another copy already wrote are not counted). */
@@ -25,19 +25,23 @@ export async function recordNotices(
   const d1 = env.DB;
   const { firedAt, notices } = message;
   const keyIds = notices.filter((n) => n.kind === "key").map((n) => n.id);
-  const zones = new Map<number, string>();
-  if (keyIds.length > 0) {
-    // A key expires at an instant; the log shows its date in the Site's zone.
+  const secretIds = notices.filter((n) => n.kind === "secret").map((n) => n.id);
+  const zones = new Map<string, string>();
+  if (keyIds.length > 0 || secretIds.length > 0) {
+    // Keys and secrets expire at an instant; the log shows its date in the Site's zone.
     const rows = await d1
       .prepare(
-        `SELECT k.id, s.time_zone FROM json_each(?1) j CROSS JOIN client_keys k ON k.id = j.value
-           JOIN app_registrations r ON r.id = k.registration_id JOIN sites s ON s.id = r.site_id`,
+        `SELECT 'key' AS kind, k.id, s.time_zone FROM json_each(?1) j CROSS JOIN client_keys k ON k.id = j.value
+           JOIN app_registrations r ON r.id = k.registration_id JOIN sites s ON s.id = r.site_id
+         UNION ALL
+         SELECT 'secret', c.id, s.time_zone FROM json_each(?2) j CROSS JOIN client_secrets c ON c.id = j.value
+           JOIN app_registrations r ON r.id = c.registration_id JOIN sites s ON s.id = r.site_id`,
       )
-      .bind(JSON.stringify(keyIds))
-      .all<{ id: number; time_zone: string }>();
-    for (const row of rows.results) zones.set(row.id, row.time_zone);
+      .bind(JSON.stringify(keyIds), JSON.stringify(secretIds))
+      .all<{ kind: string; id: number; time_zone: string }>();
+    for (const row of rows.results) zones.set(`${row.kind}:${row.id}`, row.time_zone);
   }
-  const payload = (kind: "reg" | "key") =>
+  const payload = (kind: DueNotice["kind"]) =>
     JSON.stringify(
       notices
         .filter((n) => n.kind === kind)
@@ -45,7 +49,8 @@ export async function recordNotices(
           id: n.id,
           template: n.template,
           expiresAt: n.expiresAt,
-          expirationDate: kind === "key" ? calendarDateInZone(n.expiresAt, zones.get(n.id) ?? "UTC") : null,
+          expirationDate:
+            kind === "reg" ? null : calendarDateInZone(n.expiresAt, zones.get(`${kind}:${n.id}`) ?? "UTC"),
           dedupeKey: dedupeKey(n, n.template, n.expiresAt),
           later: laterTemplates(n.template).map((t) => dedupeKey(n, t, n.expiresAt)),
         })),
@@ -55,7 +60,7 @@ export async function recordNotices(
   // registration is re-checked in the statement itself: one disabled or renewed since the cron read it gets none.
   const noLaterNotice =
     "NOT EXISTS (SELECT 1 FROM json_each(json_extract(j.value, '$.later')) l JOIN notifications n ON n.dedupe_key = l.value)";
-  const [regs, keyNotices, deliveries, queued] = await d1.batch([
+  const [regs, keyNotices, secretNotices, deliveries, queued] = await d1.batch([
     d1
       .prepare(
         `INSERT INTO notifications (site_id, registration_id, key_id, registration_name, client_id, template,
@@ -79,6 +84,20 @@ export async function recordNotices(
          ON CONFLICT (dedupe_key) DO NOTHING`,
       )
       .bind(firedAt, payload("key")),
+    // A secret notice names the secret by its hint, kept on the row: the secret itself is purged 90 days after it retires.
+    d1
+      .prepare(
+        `INSERT INTO notifications (site_id, registration_id, key_id, secret_hint, registration_name, client_id, template,
+           expires_at, expiration_date, fired_at, dedupe_key)
+         SELECT r.site_id, r.id, NULL, c.hint, r.name, r.client_id, json_extract(j.value, '$.template'), c.expires_at,
+           json_extract(j.value, '$.expirationDate'), ?1, json_extract(j.value, '$.dedupeKey')
+         FROM json_each(?2) j CROSS JOIN client_secrets c ON c.id = json_extract(j.value, '$.id')
+           JOIN app_registrations r ON r.id = c.registration_id
+         WHERE r.enabled = 1 AND c.revoked_at IS NULL AND c.expires_at = json_extract(j.value, '$.expiresAt')
+           AND ${noLaterNotice}
+         ON CONFLICT (dedupe_key) DO NOTHING`,
+      )
+      .bind(firedAt, payload("secret")),
     // One delivery per active Site Administrator, for notices that have none yet. A copy of this message that
     // lost the race on the dedupe key (or a notice fired by another run, with another fired_at) adds none.
     d1
@@ -104,7 +123,7 @@ export async function recordNotices(
   const ids = ((queued?.results ?? []) as { id: number }[]).map((r) => r.id);
   await sendDeliveryMessages(env.NOTIFICATIONS, ids);
   return {
-    recorded: (regs?.meta.changes ?? 0) + (keyNotices?.meta.changes ?? 0),
+    recorded: (regs?.meta.changes ?? 0) + (keyNotices?.meta.changes ?? 0) + (secretNotices?.meta.changes ?? 0),
     deliveries: deliveries?.meta.changes ?? 0,
     enqueued: ids.length,
   };

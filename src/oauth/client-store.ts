@@ -1,3 +1,4 @@
+import { RETIRED_SECRET_RETENTION } from "../client-secrets/policy";
 import type { KeyAlgorithm } from "../db/schema";
 /** A public key registered for private_key_jwt (§9), as the one read returns it. */
 export interface StoredClientKey {
@@ -7,6 +8,19 @@ export interface StoredClientKey {
   /** The public JWK, JSON text. */
   publicJwk: string;
   expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+/**
+ * A Client secret as the token endpoint loads it: its keyed hash and what decides its state. Revoked and expired
+ * secrets come too, for their retention (90 days), so a refusal can say which old secret the consumer still sends.
+ */
+export interface StoredClientSecret {
+  id: number;
+  /** HMAC-SHA256 (hex) with the pepper. */
+  hash: string;
+  expiresAt: number | null;
+  revokedAt: number | null;
   lastUsedAt: number | null;
 }
 
@@ -24,8 +38,11 @@ export interface StoredClient {
   siteId: number;
   siteSlug: string;
   siteRestApiEnabled: boolean;
-  /** HMAC-SHA256 (hex) of every live client secret: not revoked, not expired. */
-  secretHashes: string[];
+  /**
+   * The live secrets and the newest retired ones, at most MAX_SECRETS_LOADED; liveness is decided at each request
+   * from `expiresAt` and `revokedAt`, so a cached entry stays exact about expiry.
+   */
+  secrets: StoredClientSecret[];
   /** Public keys for private_key_jwt; expiry is checked by that method. */
   keys: StoredClientKey[];
 }
@@ -38,6 +55,12 @@ export interface TokenClientLookup {
   clientBlocked: boolean;
 }
 
+/**
+ * Secrets compared per request: the live ones (at most two) first, then the newest retired ones. Rotations beyond
+ * this within the retention are still refused, as `InvalidSecret` instead of `SecretRevoked` or `SecretExpired`.
+ */
+export const MAX_SECRETS_LOADED = 10;
+
 interface LookupRow {
   registration_id: number | null;
   name: string | null;
@@ -49,7 +72,7 @@ interface LookupRow {
   site_id: number | null;
   site_slug: string | null;
   rest_api_enabled: number | null;
-  secret_hashes: string | null;
+  client_secrets: string | null;
   client_keys: string | null;
   ip_blocked: number;
   client_blocked: number;
@@ -58,16 +81,21 @@ interface LookupRow {
 /*
  * §7 hot path budget: at most one D1 read for a token request that the isolate's cache cannot answer (client-cache.ts). The anchor row makes the statement return exactly one row even
  * for an unknown Client ID, so the throttle markers come back either way; the registration is found through the
- * unique index on client_id, its live secrets through client_secrets_registration_idx, its public keys through
+ * unique index on client_id, its secrets through client_secrets_registration_idx, its public keys through
  * client_keys_registration_kid_idx, the markers through the primary key of throttle_counters.
  */
 const LOOKUP_SQL = `
 SELECT
   r.id AS registration_id, r.name, r.enabled, r.scopes, r.access_token_lifetime, r.expires_at, r.last_used_at,
   s.id AS site_id, s.slug AS site_slug, s.rest_api_enabled,
-  (SELECT json_group_array(cs.secret_hash) FROM client_secrets cs
-    WHERE cs.registration_id = r.id AND cs.revoked_at IS NULL AND (cs.expires_at IS NULL OR cs.expires_at > ?2)
-  ) AS secret_hashes,
+  (SELECT json_group_array(json_object('id', cs.id, 'hash', cs.secret_hash, 'expires_at', cs.expires_at,
+      'revoked_at', cs.revoked_at, 'last_used_at', cs.last_used_at))
+    FROM (SELECT * FROM client_secrets c WHERE c.registration_id = r.id
+      AND (c.revoked_at IS NULL OR c.revoked_at > ?2 - ${RETIRED_SECRET_RETENTION})
+      AND (c.expires_at IS NULL OR c.expires_at > ?2 - ${RETIRED_SECRET_RETENTION})
+      ORDER BY (c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?2)) DESC, c.id DESC
+      LIMIT ${MAX_SECRETS_LOADED}) cs
+  ) AS client_secrets,
   (SELECT json_group_array(json_object('id', k.id, 'kid', k.kid, 'alg', k.alg, 'public_jwk', k.public_jwk,
       'expires_at', k.expires_at, 'last_used_at', k.last_used_at))
     FROM client_keys k WHERE k.registration_id = r.id
@@ -91,6 +119,24 @@ interface KeyRow {
   public_jwk: string;
   expires_at: number | null;
   last_used_at: number | null;
+}
+
+interface SecretRow {
+  id: number;
+  hash: string;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+function parseSecrets(json: string | null): StoredClientSecret[] {
+  return (parseArray(json) as SecretRow[]).map((s) => ({
+    id: s.id,
+    hash: s.hash,
+    expiresAt: s.expires_at,
+    revokedAt: s.revoked_at,
+    lastUsedAt: s.last_used_at,
+  }));
 }
 
 function parseKeys(json: string | null): StoredClientKey[] {
@@ -134,7 +180,7 @@ export async function lookupTokenClient(
           siteId: row.site_id as number,
           siteSlug: row.site_slug ?? "",
           siteRestApiEnabled: row.rest_api_enabled === 1,
-          secretHashes: parseArray(row.secret_hashes).filter((h): h is string => typeof h === "string"),
+          secrets: parseSecrets(row.client_secrets),
           keys: parseKeys(row.client_keys),
         }
       : null,

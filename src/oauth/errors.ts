@@ -5,6 +5,8 @@
 export type TokenFailureCode =
   | "InvalidIntegration"
   | "InvalidSecret"
+  | "SecretRevoked"
+  | "SecretExpired"
   | "IntegrationBlocked"
   | "IntegrationExpired"
   | "FeatureDisabled"

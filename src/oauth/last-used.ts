@@ -1,12 +1,12 @@
 import { MINUTE } from "../lib/time";
 
 /**
- * Last used (§7), of registrations and of their public keys (§9): minute-accurate, written at most once per row per
+ * Last used (§7), of registrations, of their Client secrets and of their public keys (§9): minute-accurate, written at most once per row per
  * minute, after the response. Most token requests write nothing: the one read already says whether the column is
  * fresh, and this isolate remembers what it wrote; the conditional UPDATE settles races between isolates.
  */
 
-export type LastUsedSubject = "app_registration" | "client_key";
+export type LastUsedSubject = "app_registration" | "client_key" | "client_secret";
 
 const MAX_TRACKED = 10_000;
 /** `subject:id` → the `now` this isolate last wrote. */
@@ -41,6 +41,28 @@ export async function recordLastUsed(d1: D1Database, registrationId: number, ip:
     .bind(now, ip || null, registrationId)
     .run();
   return result.meta.changes;
+}
+
+const RECORD_SECRET_LAST_USED_SQL = `UPDATE client_secrets SET last_used_at = ?1
+WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - ${MINUTE})`;
+
+/**
+ * Records a successful issuance for the registration and for the Client secret that matched, each only when its
+ * write was claimed (null otherwise): one D1 batch, one round trip. Returns the rows changed.
+ */
+export async function recordUse(
+  d1: D1Database,
+  use: { registrationId: number | null; secretId: number | null; ip: string },
+  now: number,
+): Promise<number> {
+  const statements: D1PreparedStatement[] = [];
+  if (use.registrationId !== null) {
+    statements.push(d1.prepare(RECORD_LAST_USED_SQL).bind(now, use.ip || null, use.registrationId));
+  }
+  if (use.secretId !== null) statements.push(d1.prepare(RECORD_SECRET_LAST_USED_SQL).bind(now, use.secretId));
+  if (statements.length === 0) return 0;
+  const results = await d1.batch(statements);
+  return results.reduce((sum, r) => sum + (r.meta.changes ?? 0), 0);
 }
 
 const RECORD_KEY_LAST_USED_SQL = `UPDATE client_keys SET last_used_at = ?1

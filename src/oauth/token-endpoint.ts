@@ -4,9 +4,13 @@ import { isExpired } from "../registrations/lifecycle";
 import { API_SECURITY_HEADERS } from "../security-headers";
 import { afterResponse } from "./after-response";
 import { type BasicAuthorization, parseBasicAuthorization } from "./client-auth/basic-header";
-import { type SelectedClientAuthentication, selectClientAuthentication } from "./client-auth/index";
+import {
+  type ClientAuthOutcome,
+  type SelectedClientAuthentication,
+  selectClientAuthentication,
+} from "./client-auth/index";
 import { cachedLookup, claimRefresh, rememberLookup } from "./client-cache";
-import { lookupTokenClient, type StoredClient, type TokenClientLookup } from "./client-store";
+import { lookupTokenClient, type StoredClient, type StoredClientSecret, type TokenClientLookup } from "./client-store";
 import { SCOPES, type Scope, TOKEN_ENDPOINT_PATH } from "./config";
 import {
   invalidClient,
@@ -20,7 +24,7 @@ import {
 import { queueTokenFailure } from "./failure-queue";
 import { parseTokenForm, type TokenParams } from "./form";
 import { loadSigningKeys, signAccessToken } from "./jose";
-import { claimLastUsedWrite, recordLastUsed } from "./last-used";
+import { claimLastUsedWrite, recordUse } from "./last-used";
 import {
   blockMarkerKey,
   countTokenFailure,
@@ -57,8 +61,10 @@ export interface TokenExchange {
   readFrom?: "cache" | "primary";
   /** The confirmation pass of a refusal: the lookup is read again, from the primary. */
   confirming?: boolean;
-  /** The credentials passed their method's checks (a private_key_jwt `jti` is spent then): never checked twice. */
+  /** A success of a single-use method (a private_key_jwt `jti` is spent then): never checked twice. */
   credentialsVerified?: boolean;
+  /** The Client secret that authenticated the request, for its Last used. */
+  secretUsed?: StoredClientSecret;
   client?: StoredClient;
   scopes?: Scope[];
   response?: TokenResponse;
@@ -147,8 +153,8 @@ export const authenticateClient: TokenStep = async (x) => {
   if (x.lookup.ipBlocked || isBlockedInIsolate(keys.ip, x.now)) throw tooManyFailures(retryAfterSeconds(x.now));
 
   const { method } = selected;
-  const outcome = x.credentialsVerified
-    ? ({ ok: true } as const)
+  const outcome: ClientAuthOutcome = x.credentialsVerified
+    ? { ok: true }
     : await method.verify(selected.credentials, x.lookup.client, {
         env: x.env,
         now: x.now,
@@ -156,7 +162,8 @@ export const authenticateClient: TokenStep = async (x) => {
         tokenEndpoint: `${x.issuer}${TOKEN_ENDPOINT_PATH}`,
         waitUntil: x.waitUntil,
       });
-  if (outcome.ok && x.lookup.client) x.credentialsVerified = true;
+  if (outcome.ok && x.lookup.client && method.singleUse) x.credentialsVerified = true;
+  x.secretUsed = outcome.ok ? outcome.secret : undefined;
   const client = x.lookup.client;
   let refusal: TokenFailureCode | null = null;
   if (!outcome.ok || !client) refusal = outcome.ok ? "InvalidIntegration" : outcome.detail;
@@ -236,7 +243,7 @@ export const checkScope: TokenStep = (x) => {
 
 /**
  * RFC 9068 access token. §3: it never outlives its registration, `exp = min(iat + lifetime, expires_at)`. Last used
- * is recorded after the response (§7).
+ * of the registration and of the secret that matched is recorded after the response (§7), in one D1 batch.
  */
 export const issue: TokenStep = async (x) => {
   const client = need(x.client, "client");
@@ -256,10 +263,15 @@ export const issue: TokenStep = async (x) => {
     scope,
     site: client.siteSlug,
   });
-  if (claimLastUsedWrite("app_registration", client.registrationId, client.lastUsedAt, x.now)) {
-    afterResponse(x.waitUntil, "recording last used", () =>
-      recordLastUsed(x.env.DB, client.registrationId, x.ip, x.now),
-    );
+  const secret = x.secretUsed;
+  const use = {
+    registrationId: claimLastUsedWrite("app_registration", client.registrationId, client.lastUsedAt, x.now)
+      ? client.registrationId
+      : null,
+    secretId: secret && claimLastUsedWrite("client_secret", secret.id, secret.lastUsedAt, x.now) ? secret.id : null,
+  };
+  if (use.registrationId !== null || use.secretId !== null) {
+    afterResponse(x.waitUntil, "recording last used", () => recordUse(x.env.DB, { ...use, ip: x.ip }, x.now));
   }
   x.response = { access_token: accessToken, token_type: "Bearer", expires_in: exp - iat, scope };
 };

@@ -3,7 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { appRegistrations, clientSecrets } from "../db/schema";
 import { startOfDayInZone } from "../lib/time";
-import { generateClientId, generateClientSecret, hashClientSecret } from "./secrets";
+import { clientSecretHint, generateClientId, generateClientSecret, hashClientSecret } from "./secrets";
 
 export interface NewRegistration {
   siteId: number;
@@ -17,6 +17,8 @@ export interface NewRegistration {
   /** Seconds. */
   accessTokenLifetime?: number;
   createdBy?: number | null;
+  /** Who issued the first secret, as text (the creator's email). */
+  createdByLabel?: string | null;
 }
 
 /**
@@ -59,9 +61,13 @@ export async function insertRegistrationWithSecret(
           id: sql<null>`null`.as("id"),
           registrationId: appRegistrations.id,
           secretHash: sql<string>`${secretHash}`.as("secret_hash"),
+          hint: sql<string>`${clientSecretHint(clientSecret)}`.as("hint"),
           createdAt: sql<number>`${now}`.as("created_at"),
+          createdBy: sql<string | null>`${input.createdByLabel ?? null}`.as("created_by"),
           expiresAt: sql<null>`null`.as("expires_at"),
+          expirySetAt: sql<null>`null`.as("expiry_set_at"),
           revokedAt: sql<null>`null`.as("revoked_at"),
+          lastUsedAt: sql<null>`null`.as("last_used_at"),
         })
         .from(appRegistrations)
         .where(eq(appRegistrations.clientId, clientId)),

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { RegistrationHealth } from "../../views/audit/health";
 import { ClientKeysSection } from "../../views/client-keys/section";
+import { ClientSecretsSection } from "../../views/client-secrets/section";
 import type { Crumb } from "../../views/layout";
 import { EditRegistrationPage, NewRegistrationPage } from "../../views/registrations/form";
 import {
@@ -17,6 +18,7 @@ import { listAuditTrail } from "../audit/admin-audit";
 import { loadRegistrationHealth } from "../audit/health";
 import { actorOf, csrfOf } from "../auth/guards";
 import { listClientKeys } from "../client-keys/repository";
+import { secretsSectionProps } from "../client-secrets/routes";
 import { createDb } from "../db/client";
 import type { AppRegistration, Site } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -173,6 +175,7 @@ const PAGE_NOTICES: Record<string, string> = {
   unchanged: "Nothing to save: the values were already these.",
   enabled: "Enabled: the registration accepts token requests again.",
   disabled: "Disabled: token requests with this Client ID fail until it is enabled again.",
+  "secret-revoked": "The Client secret was revoked: token requests sending it fail.",
 };
 
 const enabledForm = z.object({ enabled: z.enum(["true", "false"], { error: "Send enabled=true or enabled=false." }) });
@@ -245,10 +248,11 @@ export const registrationRoutes = new Hono<AppEnv>()
     const { site } = c.var.siteContext;
     const registration = await loadOwned(c, c.req.valid("param").id);
     const db = createDb(c.env.DB);
-    const [audit, health, keys] = await Promise.all([
+    const [audit, health, keys, secrets] = await Promise.all([
       listAuditTrail(db, { type: "registration", siteId: site.id, registrationId: registration.id }),
       loadRegistrationHealth(db, site.id, registration.clientId, c.var.now),
       listClientKeys(db, site.id, registration.id),
+      secretsSectionProps(c, registration),
     ]);
     return c.render(
       <RegistrationPage
@@ -259,6 +263,7 @@ export const registrationRoutes = new Hono<AppEnv>()
         now={c.var.now}
         audit={audit}
         health={health ? <RegistrationHealth health={health} site={site} /> : undefined}
+        clientSecrets={<ClientSecretsSection {...secrets} />}
         publicKeys={
           <ClientKeysSection
             site={site}

@@ -3,8 +3,18 @@ import { hmacHex, randomToken } from "../lib/crypto";
 /** §2: `asc_` + 43 base64url characters (256 random bits). */
 export const CLIENT_SECRET_PATTERN = /^asc_[A-Za-z0-9_-]{43}$/;
 
+const SECRET_PREFIX = "asc_";
+
 export function generateClientSecret(): string {
-  return `asc_${randomToken(32)}`;
+  return `${SECRET_PREFIX}${randomToken(32)}`;
+}
+
+/**
+ * §2: the only part of a secret stored in the clear and ever shown again: `asc_` plus its first 4 random characters
+ * (24 of its 256 bits), enough to tell two secrets of a registration apart.
+ */
+export function clientSecretHint(secret: string): string {
+  return secret.slice(0, SECRET_PREFIX.length + 4);
 }
 
 /** The only form in which a client secret is stored: HMAC-SHA256 keyed with the server-side pepper, hex. */

@@ -138,6 +138,7 @@ export async function createRegistration(
         scopes: fields.scopes,
         accessTokenLifetime: fields.accessTokenLifetime,
         createdBy: actor.id,
+        createdByLabel: actor.email,
       },
       now,
       (clientId) => {

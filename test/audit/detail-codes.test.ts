@@ -14,6 +14,8 @@ const SPEC: Record<SecurityEventType, string[]> = {
   service_auth_failed: [
     "InvalidIntegration",
     "InvalidSecret",
+    "SecretRevoked",
+    "SecretExpired",
     "IntegrationBlocked",
     "IntegrationExpired",
     "FeatureDisabled",

@@ -16,6 +16,7 @@ const notice = (overrides: Partial<ExpiryNotice> = {}): ExpiryNotice => ({
   registrationName: "Nightly backup",
   clientId: "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
   key: null,
+  secret: null,
   expirationDate: "2031-03-01",
   expiresAt: Date.UTC(2031, 1, 28, 23),
   ...overrides,
@@ -45,7 +46,9 @@ describe("expiration notice emails", () => {
     expect(email.subject).toBe("App registration has expired: Nightly backup (Main Site)");
     expect(email.text).toContain("The App registration Nightly backup in Main Site expired on 2031-03-01.");
     expect(email.text).toContain("Since 2031-03-01 00:00 (Europe/Berlin) the token endpoint refuses this Client ID");
-    expect(email.text).toContain("delete the registration and create a new one");
+    expect(email.text).toContain(
+      "If the service no longer has its secret, open the registration, click New client secret and revoke the lost one.",
+    );
     const seven = await renderExpiryEmail(notice({ template: "expires_in_7_days" }), ORIGIN);
     expect(seven.subject).toBe("App registration expires in 7 days: Nightly backup (Main Site)");
   });

@@ -249,7 +249,7 @@ describe("the cache's bounds", () => {
     siteId: 1,
     siteSlug: "main",
     siteRestApiEnabled: true,
-    secretHashes: [],
+    secrets: [],
     keys: [],
   });
 

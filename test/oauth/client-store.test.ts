@@ -7,7 +7,7 @@ import { db } from "../helpers/app";
 import { createClient } from "../helpers/oauth";
 
 describe("the token endpoint's one read", () => {
-  it("returns the registration, its Site, its live secrets, its public keys and the throttle markers", async () => {
+  it("returns the registration, its Site, its secrets, its public keys and the throttle markers", async () => {
     const now = Date.now();
     const { site, registration, clientId, clientSecret } = await createClient({
       scopes: ["devices:read", "devices:write"],
@@ -50,7 +50,17 @@ describe("the token endpoint's one read", () => {
         siteId: site.id,
         siteSlug: site.slug,
         siteRestApiEnabled: true,
-        secretHashes: [await hashClientSecret(env.SECRET_PEPPER, clientSecret)],
+        secrets: [
+          {
+            id: expect.any(Number),
+            hash: await hashClientSecret(env.SECRET_PEPPER, clientSecret),
+            expiresAt: null,
+            revokedAt: null,
+            lastUsedAt: null,
+          },
+          // Retired secrets come too (live ones first), so a refusal can name the old secret a consumer still sends.
+          { id: expect.any(Number), hash: "ab".repeat(32), expiresAt: null, revokedAt: now, lastUsedAt: null },
+        ],
         keys: [{ id: expect.any(Number), kid: "k1", alg: "ES256", publicJwk: jwk, expiresAt: null, lastUsedAt: null }],
       },
     });

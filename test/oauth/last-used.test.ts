@@ -1,8 +1,11 @@
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { clientSecrets } from "../../src/db/schema";
 import { MINUTE } from "../../src/lib/time";
-import { recordLastUsed } from "../../src/oauth/last-used";
+import { recordLastUsed, recordUse } from "../../src/oauth/last-used";
 import { TOKEN_FAILURE_LIMIT } from "../../src/oauth/throttle";
+import { db } from "../helpers/app";
 import {
   countingD1,
   createClient,
@@ -15,6 +18,9 @@ import {
 
 const isFailureCount = (sql: string) => /^INSERT INTO throttle_counters \(key, window_start, count\) VALUES/.test(sql);
 const isLastUsedUpdate = (sql: string) => /^UPDATE app_registrations SET last_used_at/.test(sql);
+const isSecretLastUsedUpdate = (sql: string) => /^UPDATE client_secrets SET last_used_at/.test(sql);
+const secretOf = (registrationId: number) =>
+  db().select().from(clientSecrets).where(eq(clientSecrets.registrationId, registrationId)).get();
 
 describe("Last used (§7)", () => {
   it("is empty until the first token, then shows its time and caller IP", async () => {
@@ -34,7 +40,7 @@ describe("Last used (§7)", () => {
     expect((await registrationRow(registration.id))?.lastUsedAt).toBeNull();
   });
 
-  it("coalesces N token requests inside a minute into one D1 write", async () => {
+  it("coalesces N token requests inside a minute into one D1 round trip (the registration's and the secret's Last used)", async () => {
     const { registration, clientId, clientSecret } = await createClient();
     const start = Date.now();
     const { binding, tally } = countingD1();
@@ -45,15 +51,20 @@ describe("Last used (§7)", () => {
     }
     expect(tally.reads).toBe(n);
     expect(tally.statements.filter(isLastUsedUpdate)).toHaveLength(1);
-    expect(tally.writes).toBe(1);
-    expect(tally.changes).toBe(1);
+    expect(tally.statements.filter(isSecretLastUsedUpdate)).toHaveLength(1);
+    expect(tally.batches).toBe(1);
+    expect(tally.writes).toBe(2);
+    expect(tally.changes).toBe(2);
     expect((await registrationRow(registration.id))?.lastUsedAt).toBe(start);
+    expect((await secretOf(registration.id))?.lastUsedAt).toBe(start);
 
     // A minute after the recorded time, the next token moves it on.
     const later = start + MINUTE + 1;
     expect((await requestToken({ clientId, clientSecret, now: later, bindings: { DB: binding } })).status).toBe(200);
-    expect(tally.writes).toBe(2);
+    expect(tally.batches).toBe(2);
+    expect(tally.writes).toBe(4);
     expect((await registrationRow(registration.id))?.lastUsedAt).toBe(later);
+    expect((await secretOf(registration.id))?.lastUsedAt).toBe(later);
   });
 
   it("writes at most once a minute even when isolates race: the UPDATE is conditional", async () => {
@@ -74,8 +85,9 @@ describe("Last used (§7)", () => {
   it("skips the write when the row read for the request shows a use within the minute", async () => {
     const { registration, clientId, clientSecret } = await createClient();
     const now = Date.now();
-    // Another isolate recorded a use 30 seconds ago.
-    await recordLastUsed(env.DB, registration.id, "192.0.2.9", now - 30_000);
+    // Another isolate recorded a use 30 seconds ago, of the registration and of its secret.
+    const secretId = (await secretOf(registration.id))?.id ?? null;
+    await recordUse(env.DB, { registrationId: registration.id, secretId, ip: "192.0.2.9" }, now - 30_000);
     const { binding, tally } = countingD1();
     // This isolate has not written for this registration; the one read says the column is fresh.
     expect((await requestToken({ clientId, clientSecret, now, bindings: { DB: binding } })).status).toBe(200);

@@ -100,8 +100,8 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
         <ol>
           <li>Open the affected registration.</li>
           <li>
-            Push the Expiration date forward (the same Client ID and Client secret keep working), or delete the
-            registration and create a new one if the secret has been lost.
+            Push the Expiration date forward (the same Client ID and Client secret keep working). If the secret has been
+            lost too, click New client secret on the registration and revoke the lost one.
           </li>
           <li>The banner clears on the next page load.</li>
         </ol>
@@ -124,7 +124,9 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
               Service authentication failed rows of the last 24 hours
             </a>
             ; each row names the reason: <CodeLink href={links.log({ code: "InvalidSecret" })} code="InvalidSecret" />{" "}
-            (wrong secret), <CodeLink href={links.log({ code: "IntegrationExpired" })} code="IntegrationExpired" />,{" "}
+            (wrong secret), <CodeLink href={links.log({ code: "SecretRevoked" })} code="SecretRevoked" /> and{" "}
+            <CodeLink href={links.log({ code: "SecretExpired" })} code="SecretExpired" /> (the consumer still uses the
+            old secret), <CodeLink href={links.log({ code: "IntegrationExpired" })} code="IntegrationExpired" />,{" "}
             <CodeLink href={links.log({ code: "IntegrationBlocked" })} code="IntegrationBlocked" /> (disabled),{" "}
             <CodeLink href={links.log({ code: "FeatureDisabled" })} code="FeatureDisabled" /> (REST API off),{" "}
             <CodeLink href={links.unknownClientLog({ code: "InvalidIntegration" })} code="InvalidIntegration" />{" "}
@@ -144,8 +146,13 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
           <li>If the registration is expired, push the Expiration date forward.</li>
           <li>If the registration is disabled, turn Enabled back on.</li>
           <li>
-            If both look right and the log shows <code>InvalidSecret</code>, the consumer has the wrong secret: replace
-            the registration and distribute the new secret.
+            If the log shows <code>SecretRevoked</code> or <code>SecretExpired</code>, the consumer still uses the old
+            secret: give it the current one (the registration's Client secrets list each secret's hint, state and Last
+            used).
+          </li>
+          <li>
+            If both look right and the log shows <code>InvalidSecret</code>, the consumer has the wrong secret: click
+            New client secret on the registration, give the consumer the new secret, then revoke the lost one.
           </li>
         </ol>
       </Symptom>
@@ -213,11 +220,14 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
           stores only a keyed hash, so it cannot be shown again.
         </p>
         <p>
-          <strong>Where to verify:</strong> nowhere: the secret is genuinely unrecoverable.
+          <strong>Where to verify:</strong> nowhere: the secret is genuinely unrecoverable. The registration's Client
+          secrets list shows only a hint of each (<code>asc_</code> and its first 4 characters).
         </p>
         <p>
-          <strong>Resolution:</strong> in the <a href={links.grid()}>App registrations grid</a>, delete the affected
-          registration and create a new one; distribute the new Client ID and Client secret to the consumer.
+          <strong>Resolution:</strong> in the <a href={links.grid()}>App registrations grid</a>, open the registration,
+          click <strong>New client secret</strong>, then <strong>Revoke</strong> the lost one: the Client ID does not
+          change. Give the consumer the new secret. Choose how long the old secret keeps working (in 7 days by default,
+          or now if it may have leaked).
         </p>
       </Symptom>
 

@@ -21,6 +21,10 @@ const ACTIONS: Record<AuditAction, string> = {
   reset_password: "Password reset",
   add_key: "Public key added",
   remove_key: "Public key removed",
+  // Secret rows name the secret by its hint only: never the secret or its hash.
+  add_secret: "Client secret added",
+  revoke_secret: "Client secret revoked",
+  set_secret_expiry: "Client secret expiry set",
 };
 
 /** Every field key in words: Sites, users, memberships, registrations and their keys. */
@@ -45,11 +49,13 @@ const FIELDS: Record<string, string> = {
   alg: "Algorithm",
   fingerprint: "Fingerprint",
   expires: "Key expiry",
+  secret: "Client secret",
+  secretExpires: "Expires",
 };
 
 /** Rows that bring something into being show its values; rows that remove something show what it was. */
-const SHOWS_AFTER = new Set<string>(["create", "add_key"]);
-const SHOWS_BEFORE = new Set<string>(["delete", "remove_key"]);
+const SHOWS_AFTER = new Set<string>(["create", "add_key", "add_secret"]);
+const SHOWS_BEFORE = new Set<string>(["delete", "remove_key", "revoke_secret"]);
 
 function show(field: string, value: AuditValue): string {
   if (value === null) return "—";
@@ -95,7 +101,7 @@ export function AuditTrail(props: {
                 {Object.entries(row.changes).map(([field, [before, after]]) => (
                   <li>
                     {FIELDS[field] ?? field}:{" "}
-                    {SHOWS_AFTER.has(row.action) ? (
+                    {SHOWS_AFTER.has(row.action) || JSON.stringify(before) === JSON.stringify(after) ? (
                       show(field, after)
                     ) : SHOWS_BEFORE.has(row.action) ? (
                       show(field, before)

@@ -1,6 +1,7 @@
+import { hintLabel } from "../../src/client-secrets/policy";
 import type { NotificationTemplate, Site } from "../../src/db/schema";
 import { formatInstant } from "../../src/lib/time";
-import { TEMPLATE_TITLES } from "../../src/notifications/cadence";
+import { SECRET_TEMPLATE_TITLES, TEMPLATE_TITLES } from "../../src/notifications/cadence";
 import type { DeliveryRow, NotificationLogPage, NotificationRow } from "../../src/notifications/log-query";
 import { notificationLogUrl, registrationUrl } from "../../src/paths";
 import { FilterSelect, type FilterSelectProps } from "../components/filter-field";
@@ -54,8 +55,9 @@ function DeliveryState({ delivery, timeZone }: { delivery: DeliveryRow; timeZone
 function TemplateCell({ row }: { row: NotificationRow }) {
   return (
     <td>
-      {TEMPLATE_TITLES[row.template]}
+      {row.secret ? SECRET_TEMPLATE_TITLES[row.template] : TEMPLATE_TITLES[row.template]}
       {row.key ? <div class="muted">Public key {row.key.kid ?? "(deleted)"}</div> : null}
+      {row.secret ? <div class="muted">Client secret {hintLabel(row.secret.hint)}</div> : null}
     </td>
   );
 }

@@ -57,7 +57,7 @@ export function StatusSection({ site, registration, base, csrfToken, now }: Prop
 
 /** §4 registration page: every field, the state, edit/renew, enable/disable, delete and the audit trail. */
 export function RegistrationPage(
-  props: Props & { audit: AuditRow[]; notice?: string; health?: Child; publicKeys?: Child },
+  props: Props & { audit: AuditRow[]; notice?: string; health?: Child; clientSecrets?: Child; publicKeys?: Child },
 ) {
   const { site, registration: reg, base } = props;
   const page = `${base}/${reg.id}`;
@@ -79,7 +79,9 @@ export function RegistrationPage(
             <code>{reg.clientId}</code>
           </dd>
           <dt>Client secret</dt>
-          <dd class="muted">Shown once at creation; it cannot be revealed again.</dd>
+          <dd class="muted">
+            Shown once when issued; only its hint is kept. <a href="#client-secrets">Client secrets</a>
+          </dd>
           <dt>Registration date</dt>
           <dd>
             <When at={reg.createdAt} timeZone={site.timeZone} />
@@ -122,11 +124,12 @@ export function RegistrationPage(
         </p>
       </section>
       {props.health}
+      {props.clientSecrets}
       {props.publicKeys}
       <section class="card danger-zone" aria-labelledby="delete-heading">
         <h2 id="delete-heading">Delete</h2>
         <p>
-          Deleting removes the registration and its Client secret: token requests with its Client ID fail at once.
+          Deleting removes the registration and its Client secrets: token requests with its Client ID fail at once.
           Security-log rows about it stay.
         </p>
         {/* Without JavaScript this opens the confirmation page; with htmx it asks, then posts. */}

@@ -1,31 +1,40 @@
+import type { Child } from "hono/jsx";
 import type { AppRegistration } from "../../src/db/schema";
 
 /**
- * §4: after saving, the Client ID and the Client secret, shown this once. This page is the answer to the create POST
- * itself (never a redirect carrying the secret) and is sent with `Cache-Control: no-store`.
+ * §4: after saving, the Client ID and the Client secret, shown this once; the same page after a rotation shows the new
+ * secret. This page is the answer to the POST itself (never a redirect carrying the secret) and is sent with
+ * `Cache-Control: no-store`.
  */
 export function SecretOncePage({
   registration,
   clientSecret,
   registrationHref,
   gridHref,
+  heading = "App registration created",
+  lead,
 }: {
-  registration: AppRegistration;
+  registration: Pick<AppRegistration, "name" | "clientId">;
   clientSecret: string;
   registrationHref: string;
   gridHref: string;
+  heading?: string;
+  /** What happened, above the secret; by default the creation's text. */
+  lead?: Child;
 }) {
   return (
     <section class="catalog secret-once">
-      <h1>App registration created</h1>
-      <p>
-        “{registration.name}” is saved. Give these credentials to the consumer; it exchanges them for access tokens with
-        the OAuth 2.0 client credentials grant.
-      </p>
+      <h1>{heading}</h1>
+      {lead ?? (
+        <p>
+          “{registration.name}” is saved. Give these credentials to the consumer; it exchanges them for access tokens
+          with the OAuth 2.0 client credentials grant.
+        </p>
+      )}
       <div class="secret-box">
         <p class="secret-warning" role="alert">
           <strong>Copy the Client secret now. It is shown only once and cannot be shown again.</strong> If it is lost,
-          delete this registration and create a new one.
+          open the registration, click New client secret and revoke the lost one: the Client ID does not change.
         </p>
         <label for="client-id">Client ID</label>
         <div class="copy-row">

@@ -26,5 +26,5 @@ export const clientSecretBasic: ClientAuthMethod<{ clientSecret: string }> = {
       }
     }
   },
-  verify: ({ clientSecret }, client, { env }) => verifyClientSecret(env.SECRET_PEPPER, clientSecret, client),
+  verify: ({ clientSecret }, client, { env, now }) => verifyClientSecret(env.SECRET_PEPPER, clientSecret, client, now),
 };

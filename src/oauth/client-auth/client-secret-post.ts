@@ -12,5 +12,5 @@ export const clientSecretPost: ClientAuthMethod<{ clientSecret: string }> = {
     if (clientId === undefined) return { kind: "malformed", description: "client_secret was sent without client_id." };
     return { kind: "present", clientId, credentials: { clientSecret } };
   },
-  verify: ({ clientSecret }, client, { env }) => verifyClientSecret(env.SECRET_PEPPER, clientSecret, client),
+  verify: ({ clientSecret }, client, { env, now }) => verifyClientSecret(env.SECRET_PEPPER, clientSecret, client, now),
 };

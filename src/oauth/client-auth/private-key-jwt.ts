@@ -241,6 +241,7 @@ export const privateKeyJwt: ClientAuthMethod<PrivateKeyJwtCredentials> = {
   name: "private_key_jwt",
   usesAuthorizationHeader: false,
   signingAlgorithms: CLIENT_ASSERTION_SIGNING_ALGORITHMS,
+  singleUse: true,
   present({ params }) {
     const assertionType = params.get("client_assertion_type");
     const assertion = params.get("client_assertion");

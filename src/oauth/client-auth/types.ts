@@ -1,5 +1,5 @@
 import type { Bindings } from "../../env";
-import type { StoredClient } from "../client-store";
+import type { StoredClient, StoredClientSecret } from "../client-store";
 import type { TokenFailureCode } from "../errors";
 import type { TokenParams } from "../form";
 import type { BasicAuthorization } from "./basic-header";
@@ -29,7 +29,8 @@ export interface ClientAuthContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-export type ClientAuthOutcome = { ok: true } | { ok: false; detail: TokenFailureCode };
+/** A success names the Client secret that matched (for its Last used); other methods record their own use. */
+export type ClientAuthOutcome = { ok: true; secret?: StoredClientSecret } | { ok: false; detail: TokenFailureCode };
 
 /**
  * One client authentication method (§7: exactly one per request). `present` recognises the method's credentials;
@@ -42,6 +43,11 @@ export interface ClientAuthMethod<Credentials = unknown> {
   readonly usesAuthorizationHeader: boolean;
   /** For signed client assertions: the algorithms accepted (RFC 8414 token_endpoint_auth_signing_alg_values_supported). */
   readonly signingAlgorithms?: readonly string[];
+  /**
+   * Verifying spends the credentials (a private_key_jwt `jti`): when a refusal is confirmed on the primary, a success
+   * of the first pass stands. Other methods verify again against the fresh read.
+   */
+  readonly singleUse?: boolean;
   present(request: ClientAuthRequest): Presentation<Credentials>;
   verify(credentials: Credentials, client: StoredClient | null, context: ClientAuthContext): Promise<ClientAuthOutcome>;
 }
