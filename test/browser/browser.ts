@@ -94,3 +94,30 @@ export async function urlMatches(page: Page, pattern: RegExp, timeout = 10_000):
 export async function textOf(locator: Locator): Promise<string> {
   return (await locator.textContent())?.replace(/\s+/g, " ").trim() ?? "";
 }
+
+/** A consumer's client_credentials request (client_secret_basic) from this test process. */
+export async function tokenRequest(clientId: string, secret: string) {
+  const res = await fetch(`${baseURL()}/oauth/token`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      Authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString("base64")}`,
+    },
+    body: "grant_type=client_credentials",
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Creates a registration of Main Site through the catalog UI; returns its Client ID and one-time secret. */
+export async function createThroughUi(page: Page, name: string) {
+  await page.goto("/sites/main/settings/iam/app-registrations");
+  await page.getByRole("link", { name: "+ New registration" }).click();
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Expiration date").fill(dateIn(60));
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await visible(page.getByRole("heading", { name: "App registration created" }));
+  return {
+    clientId: await page.getByLabel("Client ID").inputValue(),
+    secret: await page.getByLabel("Client secret").inputValue(),
+  };
+}

@@ -5,7 +5,19 @@ import type { Page } from "playwright-core";
 import { describe, expect, it, vi } from "vitest";
 // @ts-expect-error -- plain ESM script shared with `npm start`
 import { ROOT } from "../../scripts/local.mjs";
-import { baseURL, dateIn, localSql, signInAs, sqlText, textOf, urlMatches, useBrowser, visible } from "./browser";
+import {
+  baseURL,
+  createThroughUi,
+  dateIn,
+  localSql,
+  signInAs,
+  sqlText,
+  textOf,
+  tokenRequest,
+  urlMatches,
+  useBrowser,
+  visible,
+} from "./browser";
 
 const GRID = "/sites/main/settings/iam/app-registrations";
 /** Where `wrangler dev` writes the emails the send_email binding sends (text and HTML bodies, one file each). */
@@ -21,34 +33,7 @@ function expire(name: string) {
   );
 }
 
-/** A consumer's client_credentials request (client_secret_basic) from this test process. */
-async function tokenRequest(clientId: string, secret: string) {
-  const res = await fetch(`${baseURL()}/oauth/token`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/x-www-form-urlencoded",
-      Authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString("base64")}`,
-    },
-    body: "grant_type=client_credentials",
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
 const bannerOf = (page: Page, name: string) => page.getByRole("alert").filter({ hasText: name });
-
-/** Creates a registration through the catalog UI and returns its Client ID and one-time secret. */
-async function createThroughUi(page: Page, name: string) {
-  await page.goto(GRID);
-  await page.getByRole("link", { name: "+ New registration" }).click();
-  await page.getByLabel("Name", { exact: true }).fill(name);
-  await page.getByLabel("Expiration date").fill(dateIn(60));
-  await page.getByRole("button", { name: "Save", exact: true }).click();
-  await visible(page.getByRole("heading", { name: "App registration created" }));
-  return {
-    clientId: await page.getByLabel("Client ID").inputValue(),
-    secret: await page.getByLabel("Client secret").inputValue(),
-  };
-}
 
 /** Every file under `dir` (recursively) whose name ends with `suffix`. */
 function filesUnder(dir: string, suffix: string): string[] {

@@ -154,8 +154,17 @@ function SecretRow(props: {
         )}
       </td>
       <td>
-        {secretExpiresLabel(secret.expiresAt, site.timeZone, now)}
-        {secret.expiresAt !== null ? (
+        {secret.revokedAt !== null ? (
+          <>
+            —
+            <div class="muted">
+              revoked <When at={secret.revokedAt} timeZone={site.timeZone} />
+            </div>
+          </>
+        ) : (
+          secretExpiresLabel(secret.expiresAt, site.timeZone, now)
+        )}
+        {secret.expiresAt !== null && secret.revokedAt === null ? (
           <div class="muted">
             <When at={secret.expiresAt} timeZone={site.timeZone} />
           </div>
@@ -189,8 +198,8 @@ function NewSecretForm(props: { base: string; csrfToken: string; live: ClientSec
     <form method="post" action={props.base} class="new-secret-form">
       <CsrfField token={props.csrfToken} />
       <input type="hidden" name="basis" value={String(basis)} />
-      {props.live.length > 0 ? (
-        <fieldset disabled={full}>
+      {full ? null : props.live.length > 0 ? (
+        <fieldset>
           <legend>Old secret stops working</legend>
           {OLD_SECRET_STOPS.map((choice: OldSecretStops, i) => (
             <label class="radio">
