@@ -6,6 +6,7 @@ import { afterResponse } from "../oauth/after-response";
 import { issuerFor, type Scope } from "../oauth/config";
 import { type AccessTokenClaims, loadSigningKeys, unverifiedClientId, verifyAccessTokenCached } from "../oauth/jose";
 import { type ApiDenialCode, recordApiDenial } from "./denials";
+import { problemBody } from "./problem";
 
 /** The realm of the REST API's Bearer challenges (RFC 6750 §3). */
 export const API_REALM = "AlloyScan API";
@@ -31,7 +32,7 @@ function challenge(error?: BearerError, description?: string, scope?: string): s
   return `Bearer ${parts.join(", ")}`;
 }
 
-interface Denial {
+export interface Denial {
   status: 401 | 403;
   /** RFC 6750 error, or `access_denied` for a refusal that is not about the token (REST API disabled). */
   error: BearerError | "access_denied";
@@ -42,8 +43,16 @@ interface Denial {
   scope?: string;
 }
 
+/** How refusals are written: the devices API's OAuth-style JSON, or the management API's RFC 9457 problem+json. */
+export type DenialFormat = "oauth" | "problem";
+
+function denialBody(format: DenialFormat, denial: Pick<Denial, "status" | "error" | "description" | "code">) {
+  if (format === "oauth") return { error: denial.error, error_description: denial.description };
+  return { ...problemBody(denial.status, denial.error, denial.description), reason: denial.code };
+}
+
 /** Answers a refused API call with its RFC 6750 challenge and records it (§8) after the answer. */
-function deny(c: Context<ApiEnv>, denial: Denial): Response {
+export function deny(c: Context<ApiEnv>, denial: Denial, format: DenialFormat = "oauth"): Response {
   const { code, clientId } = denial;
   const record = {
     code,
@@ -61,9 +70,10 @@ function deny(c: Context<ApiEnv>, denial: Denial): Response {
   );
   const wwwAuthenticate =
     denial.error === "access_denied" ? challenge() : challenge(denial.error, denial.description, denial.scope);
-  return c.json({ error: denial.error, error_description: denial.description }, denial.status, {
+  return c.json(denialBody(format, denial), denial.status, {
     "Cache-Control": "no-store",
     "WWW-Authenticate": wwwAuthenticate,
+    ...(format === "problem" ? { "Content-Type": "application/problem+json" } : {}),
   });
 }
 
@@ -72,16 +82,21 @@ function deny(c: Context<ApiEnv>, denial: Denial): Response {
  * signature is checked with the published keys, then the token's Site and scopes. The handler's own D1 statement
  * reads the Site and passes it to `refuseSite`, so an API call costs one D1 round trip.
  */
-export function requireAccess(scope: Scope) {
+export function requireAccess(scope: Scope, format: DenialFormat = "oauth") {
+  const refuse = (c: Context<ApiEnv>, denial: Denial) => deny(c, denial, format);
   return createMiddleware<ApiEnv>(async (c, next) => {
     const slug = c.req.param("site") ?? "";
     const header = c.req.header("Authorization");
     const match = header ? BEARER.exec(header.trim()) : null;
     if (!match) {
       // RFC 6750 §3.1: a request without authentication gets a challenge and no error code.
-      return c.json({ error_description: "This API requires an access token: Authorization: Bearer <token>." }, 401, {
+      const description = "This API requires an access token: Authorization: Bearer <token>.";
+      const body =
+        format === "oauth" ? { error_description: description } : problemBody(401, "missing_token", description);
+      return c.json(body, 401, {
         "Cache-Control": "no-store",
         "WWW-Authenticate": challenge(),
+        ...(format === "problem" ? { "Content-Type": "application/problem+json" } : {}),
       });
     }
     const token = match[1] ?? "";
@@ -92,7 +107,7 @@ export function requireAccess(scope: Scope) {
       now: c.var.now,
     });
     if (!verified.ok) {
-      return deny(c, {
+      return refuse(c, {
         status: 401,
         error: "invalid_token",
         description: verified.description,
@@ -105,16 +120,23 @@ export function requireAccess(scope: Scope) {
     // The Site check comes before anything is read, so no answer tells whether another Site's slug exists.
     if (claims.site !== slug) {
       const description = "The access token belongs to another Site.";
-      return deny(c, { status: 403, error: "insufficient_scope", description, code: "SiteMismatch", clientId });
+      return refuse(c, { status: 403, error: "insufficient_scope", description, code: "SiteMismatch", clientId });
     }
     const scopes = (claims.scope ?? "").split(" ").filter(Boolean);
     if (scopes.length === 0) {
       const description = "The access token has no scope.";
-      return deny(c, { status: 403, error: "insufficient_scope", description, code: "InvalidScope", clientId, scope });
+      return refuse(c, {
+        status: 403,
+        error: "insufficient_scope",
+        description,
+        code: "InvalidScope",
+        clientId,
+        scope,
+      });
     }
     if (!scopes.includes(scope)) {
       const description = `This request needs the ${scope} scope.`;
-      return deny(c, {
+      return refuse(c, {
         status: 403,
         error: "insufficient_scope",
         description,
@@ -132,20 +154,28 @@ export function requireAccess(scope: Scope) {
  * The Site-level part of authorisation, from the row the handler read: a Site that no longer exists is 404; a Site
  * whose REST API is turned off refuses even tokens issued before (FeatureDisabled). Null when the call may proceed.
  */
-export function refuseSite(c: Context<ApiEnv>, site: { restApiEnabled: boolean } | null): Response | null {
+export function refuseSite(
+  c: Context<ApiEnv>,
+  site: { restApiEnabled: boolean } | null,
+  format: DenialFormat = "oauth",
+): Response | null {
   if (!site) {
     return c.json({ error: "not_found", error_description: "There is no such Site." }, 404, {
       "Cache-Control": "no-store",
     });
   }
   if (!site.restApiEnabled) {
-    return deny(c, {
-      status: 403,
-      error: "access_denied",
-      description: "The REST API is disabled for this Site.",
-      code: "FeatureDisabled",
-      clientId: c.var.access.claims.client_id,
-    });
+    return deny(
+      c,
+      {
+        status: 403,
+        error: "access_denied",
+        description: "The REST API is disabled for this Site.",
+        code: "FeatureDisabled",
+        clientId: c.var.access.claims.client_id,
+      },
+      format,
+    );
   }
   return null;
 }

@@ -10,7 +10,8 @@ export type ApiDenialCode =
   | "InvalidScope"
   | "ScopeMismatched"
   | "SiteMismatch"
-  | "FeatureDisabled";
+  | "FeatureDisabled"
+  | "IntegrationBlocked";
 
 export interface ApiDenial {
   code: ApiDenialCode;

@@ -8,6 +8,7 @@ import { base64url, fromBase64url } from "../lib/crypto";
 import { displayText } from "../lib/text";
 import { type ApiEnv, refuseSite, requireAccess } from "./bearer";
 import { createSiteDevice, type DeviceCursor, listSiteDevices, toResource } from "./devices";
+import { managementRoutes } from "./management/routes";
 
 /** A device is a few hundred bytes of JSON. */
 export const API_BODY_LIMIT = 16 * 1024;
@@ -123,6 +124,7 @@ export const apiRoutes = new Hono<ApiEnv>()
       return c.json(toResource(created.device), 201);
     },
   )
+  .route("/sites/:site", managementRoutes)
   .all("*", () => apiError(404, "not_found", "There is no API resource at this address."));
 
 apiRoutes.onError((error) => {

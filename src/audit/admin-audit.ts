@@ -35,9 +35,11 @@ export type AuditTargetType = "site" | "user" | "app_registration" | "client_key
 export type AuditChanges = Record<string, [AuditValue, AuditValue]>;
 export type AuditValue = string | number | boolean | null | string[];
 
-/** Who made a change: the signed-in user (`actorOf` in src/auth/guards.ts). */
+/** Who made a change: the signed-in user (`actorOf` in src/auth/guards.ts), or a registration (management API). */
 export interface AuditActor {
-  id: number;
+  /** The user's id; null when the actor is an App registration calling the management API. */
+  id: number | null;
+  /** The user's email, or for an App registration its name and Client ID: text that outlives the actor. */
   email: string;
 }
 

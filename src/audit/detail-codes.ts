@@ -202,6 +202,12 @@ const API_ACCESS: Record<ApiDenialCode, Entry> = {
       "REST API enabled is turned off for the Site, so its API refuses every access token, even one issued before.",
     fix: "A Global Administrator turns REST API enabled back on in the Site's settings (Sites).",
   },
+  IntegrationBlocked: {
+    answer: "401 invalid_token",
+    explanation:
+      "A management API call (registrations, secrets, keys, security events) came with an access token whose App registration has since been disabled, has expired or was deleted. The management API checks the calling registration on every call; the devices API does not.",
+    fix: "Enable or renew the registration that runs the automation, then get a new access token; a deleted one must be created again by an administrator.",
+  },
   SiteMismatch: {
     answer: "403",
     explanation: "The access token belongs to another Site than the one in the URL.",

@@ -125,7 +125,8 @@ export function resolveTimeRange(query: SecurityLogQuery, timeZone: string, now:
 /** Who may see which rows: a Site's own rows, or (Global Administrator) every row, Site-less ones included. */
 export type LogScope = { kind: "site"; siteId: number } | { kind: "global" };
 
-function conditions(scope: LogScope, filter: SecurityLogFilter): SQL | undefined {
+/** The SQL of a scope and filter (the page, its CSV and the management API's feed share it). */
+export function securityLogConditions(scope: LogScope, filter: SecurityLogFilter): SQL | undefined {
   const where: (SQL | undefined)[] = [];
   if (scope.kind === "site") where.push(eq(securityEvents.siteId, scope.siteId));
   else if (filter.siteId === null) where.push(isNull(securityEvents.siteId));
@@ -214,7 +215,7 @@ export async function searchSecurityLog(
   page: number,
   size: number,
 ): Promise<SecurityLogPage> {
-  const where = conditions(scope, filter);
+  const where = securityLogConditions(scope, filter);
   const [totals, rows] = await Promise.all([
     db
       .select({ total: count(), failures: sql<number>`coalesce(sum(${securityEvents.count}), 0)` })
@@ -244,7 +245,7 @@ export async function* securityLogBatches(
   filter: SecurityLogFilter,
   batchSize = 500,
 ): AsyncGenerator<SecurityLogRow[]> {
-  const base = conditions(scope, filter);
+  const base = securityLogConditions(scope, filter);
   let after: { lastAt: number; id: number } | null = null;
   for (;;) {
     const cursor: SQL | undefined = after

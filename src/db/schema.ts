@@ -299,6 +299,28 @@ export const devices = sqliteTable(
   (t) => [index("devices_site_idx").on(t.siteId, t.name)],
 );
 
+/**
+ * Idempotency-Key of the management API's create (24 hours): a repeated key from the same caller with the same body
+ * answers the registration it created; with another body it is refused.
+ */
+export const apiIdempotencyKeys = sqliteTable(
+  "api_idempotency_keys",
+  {
+    /** The calling registration's Client ID. */
+    callerClientId: text("caller_client_id").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 (hex) of the request body as sent. */
+    requestHash: text("request_hash").notNull(),
+    /** The Client ID of the registration the request created. */
+    clientId: text("client_id").notNull(),
+    createdAt: instant("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.callerClientId, t.key] }),
+    index("api_idempotency_keys_created_idx").on(t.createdAt),
+  ],
+);
+
 /** Grid views a user saved (filter, sort and columns as a query string). */
 export const savedViews = sqliteTable(
   "saved_views",

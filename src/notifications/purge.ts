@@ -1,3 +1,4 @@
+import { purgeIdempotencyKeys } from "../api/management/queries";
 import { purgeSecurityEvents } from "../audit/retention";
 import { purgeRetiredSecrets } from "../client-secrets/repository";
 import { createDb } from "../db/client";
@@ -12,6 +13,7 @@ export interface PurgeSummary {
   sessions: number;
   usedAssertions: number;
   retiredSecrets: number;
+  idempotencyKeys: number;
   throttleCounters: number;
   /** False when a table still had more to purge than the run's batches allowed: the next run continues. */
   done: boolean;
@@ -31,7 +33,8 @@ function deleteBatch(d1: D1Database, sql: string, cutoff: number): Purge {
 /**
  * The cron's retention purge, in bounded batches per table: security events older than 90 days (§8, the security
  * log's own purge), replay-protection entries of assertions past their `exp` (private_key_jwt's own purge), Client
- * secrets revoked or expired more than 90 days ago (with their hashes, so the token endpoint forgets them), sessions
+ * secrets revoked or expired more than 90 days ago (with their hashes, so the token endpoint forgets them), the
+ * management API's Idempotency-Keys past their 24 hours, sessions
  * past their absolute expiry, and throttle windows older than a day.
  */
 export async function purgeExpired(
@@ -46,6 +49,7 @@ export async function purgeExpired(
     ["securityEvents", (size) => purgeSecurityEvents(db, now, { batchSize: size })],
     ["usedAssertions", (size) => purgeUsedAssertions(d1, now, { batchSize: size })],
     ["retiredSecrets", (size) => purgeRetiredSecrets(d1, now, { batchSize: size })],
+    ["idempotencyKeys", (size) => purgeIdempotencyKeys(d1, now, { batchSize: size })],
     [
       "sessions",
       deleteBatch(
@@ -69,6 +73,7 @@ export async function purgeExpired(
     sessions: 0,
     usedAssertions: 0,
     retiredSecrets: 0,
+    idempotencyKeys: 0,
     throttleCounters: 0,
     done: true,
   };

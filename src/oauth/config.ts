@@ -1,9 +1,22 @@
 import type { Bindings } from "../env";
 import { originOf } from "../lib/url";
 
-/** Every scope the REST API knows (§7), in the order they are listed and granted. */
-export const SCOPES = ["devices:read", "devices:write"] as const;
+/**
+ * Every scope the REST API knows (§7), in the order they are listed and granted: the devices resource, then the
+ * management API's (registrations, their secrets and keys, the security log).
+ */
+export const SCOPES = [
+  "devices:read",
+  "devices:write",
+  "registrations:read",
+  "registrations:write",
+  "security-log:read",
+] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/** Scopes that manage credentials: granted only on the admin pages, never by a registration to another one. */
+export const MANAGEMENT_SCOPES: readonly Scope[] = ["registrations:read", "registrations:write", "security-log:read"];
+export const isManagementScope = (scope: string) => (MANAGEMENT_SCOPES as readonly string[]).includes(scope);
 
 export const TOKEN_ENDPOINT_PATH = "/oauth/token";
 export const JWKS_PATH = "/.well-known/jwks.json";

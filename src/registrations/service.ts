@@ -1,4 +1,5 @@
 import { and, eq, ne, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import {
   type AuditActor,
   type AuditChanges,
@@ -117,7 +118,13 @@ export type CreateResult =
 export async function createRegistration(
   db: Db,
   pepper: string,
-  args: { site: Site; actor: AuditActor; input: RegistrationFormInput },
+  args: {
+    site: Site;
+    actor: AuditActor;
+    input: RegistrationFormInput;
+    /** More statements of the same change, in the same batch (the management API's Idempotency-Key row). */
+    alongside?: (clientId: string) => BatchItem<"sqlite">[];
+  },
   now: number,
 ): Promise<CreateResult> {
   const { site, actor, input } = args;
@@ -150,6 +157,7 @@ export async function createRegistration(
             { site, targetLabel: fields.name, action: "create", changes, actor },
             now,
           ),
+          ...(args.alongside?.(clientId) ?? []),
         ];
       },
     );

@@ -2,10 +2,11 @@ import { z } from "zod";
 import type { FieldErrors } from "../lib/forms";
 import { displayText } from "../lib/text";
 import { calendarDaysBetween, parseCalendarDate } from "../lib/time";
+import { SCOPES, type Scope } from "../oauth/config";
 
-/** The scopes a registration may be granted (§7: the REST API's devices resource). */
-export const REGISTRATION_SCOPES = ["devices:read", "devices:write"] as const;
-export type RegistrationScope = (typeof REGISTRATION_SCOPES)[number];
+/** The scopes a registration may be granted (§7): the devices resource and the management API. */
+export const REGISTRATION_SCOPES = SCOPES;
+export type RegistrationScope = Scope;
 export const DEFAULT_SCOPES: RegistrationScope[] = ["devices:read"];
 
 export const NAME_MAX = 100;

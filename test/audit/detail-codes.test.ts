@@ -8,7 +8,9 @@ import { escapeHtml, postSignIn, T0, tableRows } from "../helpers/security-log";
 
 /**
  * The §8 table, as the specification states it, plus FeatureDisabled under API access denied: the REST API also
- * refuses the calls of a Site whose REST API is off (§2), which §8 lists for the token endpoint only.
+ * refuses the calls of a Site whose REST API is off (§2), which §8 lists for the token endpoint only; and
+ * IntegrationBlocked under API access denied: the management API refuses a token whose registration was disabled,
+ * expired or deleted since it was issued.
  */
 const SPEC: Record<SecurityEventType, string[]> = {
   service_auth_failed: [
@@ -43,6 +45,7 @@ const SPEC: Record<SecurityEventType, string[]> = {
     "InvalidScope",
     "ScopeMismatched",
     "FeatureDisabled",
+    "IntegrationBlocked",
     "SiteMismatch",
   ],
   admin_sign_in_failed: ["InvalidCredentials", "UserDisabled", "TooManyFailures"],

@@ -168,7 +168,7 @@ describe("create form validation: 422 with each error next to its field, input k
       "an unknown scope",
       { scopes: ["devices:read", "admin:all"] },
       "scopes",
-      "Choose from devices:read, devices:write.",
+      "Choose from devices:read, devices:write, registrations:read, registrations:write, security-log:read.",
     ],
     ["a lifetime under 5 minutes", { lifetimeMinutes: "4" }, "lifetime-minutes", "Choose between 5 and 120 minutes"],
     ["a lifetime over 2 hours", { lifetimeMinutes: "121" }, "lifetime-minutes", "Choose between 5 and 120 minutes"],

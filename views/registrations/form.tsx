@@ -1,3 +1,4 @@
+import { isManagementScope } from "../../src/oauth/config";
 import {
   DESCRIPTION_MAX,
   LIFETIME_MAX_MINUTES,
@@ -146,18 +147,19 @@ export function RegistrationForm(props: RegistrationFormProps) {
 
       <fieldset {...invalid("scopes", errors.scopes)}>
         <legend>Scopes</legend>
-        {REGISTRATION_SCOPES.map((scope) => (
-          <label class="check" for={`scope-${scope.replace(":", "-")}`}>
-            <input
-              id={`scope-${scope.replace(":", "-")}`}
-              name="scopes"
-              type="checkbox"
-              value={scope}
-              checked={values.scopes.includes(scope)}
-            />{" "}
-            <code>{scope}</code>
-          </label>
+        {REGISTRATION_SCOPES.filter((s) => !isManagementScope(s)).map((scope) => (
+          <ScopeCheckbox scope={scope} checked={values.scopes.includes(scope)} />
         ))}
+        <fieldset class="management-scopes" aria-describedby="management-scopes-warning">
+          <legend>Management</legend>
+          <p class="hint warning" id="management-scopes-warning">
+            These let the consumer manage this Site's App registrations, their secrets and keys, or read its security
+            log through the management API. Grant them only to automation you trust like an administrator.
+          </p>
+          {REGISTRATION_SCOPES.filter(isManagementScope).map((scope) => (
+            <ScopeCheckbox scope={scope} checked={values.scopes.includes(scope)} />
+          ))}
+        </fieldset>
       </fieldset>
       <FieldError id="scopes" message={errors.scopes} />
 
@@ -216,5 +218,14 @@ export function EditRegistrationPage(
       </p>
       <RegistrationForm mode="edit" {...form} />
     </section>
+  );
+}
+
+function ScopeCheckbox({ scope, checked }: { scope: string; checked: boolean }) {
+  const id = `scope-${scope.replace(":", "-")}`;
+  return (
+    <label class="check" for={id}>
+      <input id={id} name="scopes" type="checkbox" value={scope} checked={checked} /> <code>{scope}</code>
+    </label>
   );
 }
