@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { layout } from "../views/layout";
 import { globalAdminRoutes } from "./admin/routes";
+import { apiReferenceRoutes } from "./api/reference-routes";
 import { apiRoutes } from "./api/routes";
 import { securityLogRoutes } from "./audit/routes";
 import { csrfProtection, loadSession, requireGlobalAdmin, requireSignIn, requireSite } from "./auth/guards";
@@ -53,6 +54,7 @@ export function createApp() {
   );
   pages.use(loadSession, csrfProtection, layout);
   pages.route("/", authRoutes);
+  pages.route("/help", apiReferenceRoutes);
   pages.use("/*", requireSignIn);
   // IAM, the notification log and the security log are for administrators; the rest of a Site for its members.
   const siteAccess = requireSite((path) => (ADMIN_SECTIONS.test(path) ? "admin" : "member"));

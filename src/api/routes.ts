@@ -6,14 +6,17 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { base64url, fromBase64url } from "../lib/crypto";
 import { displayText } from "../lib/text";
+import { originOf } from "../lib/url";
+import { issuerFor } from "../oauth/config";
 import { type ApiEnv, refuseSite, requireAccess } from "./bearer";
 import { createSiteDevice, type DeviceCursor, listSiteDevices, toResource } from "./devices";
 import { managementRoutes } from "./management/routes";
+import { openApiDocument } from "./openapi";
+import { DEFAULT_PAGE_SIZE, deviceListQuery, MAX_PAGE_SIZE, newDeviceBody } from "./schemas";
 
 /** A device is a few hundred bytes of JSON. */
 export const API_BODY_LIMIT = 16 * 1024;
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 100;
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };
 
 const NO_STORE = { "Cache-Control": "no-store" };
 
@@ -36,27 +39,6 @@ function decodeCursor(value: string): DeviceCursor | null {
   }
 }
 
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().max(1024).optional(),
-});
-
-/** Unknown fields are ignored (never stored): zod objects strip them. */
-const newDevice = z.object({
-  name: displayText(
-    z
-      .string({ error: "name is required." })
-      .trim()
-      .min(1, "name must not be empty.")
-      .max(100, "name is at most 100 characters."),
-    { prefix: "name" },
-  ),
-  ip_address: z.union([z.ipv4(), z.ipv6()], { error: "ip_address must be an IPv4 or IPv6 address." }),
-  last_seen: z.iso
-    .datetime({ offset: true, error: "last_seen must be an ISO 8601 date and time, such as 2026-01-31T12:00:00Z." })
-    .optional(),
-});
-
 function validationError(issues: readonly z.core.$ZodIssue[]) {
   const fields: Record<string, string> = {};
   for (const issue of issues) {
@@ -78,10 +60,12 @@ export const apiRoutes = new Hono<ApiEnv>()
     await next();
     c.header("Cache-Control", "no-store");
   })
+  // The OpenAPI document of the token endpoint, the devices API and the management API (public, like the discovery metadata).
+  .get("/openapi.json", (c) => c.json(openApiDocument(originOf(issuerFor(c.env, c.req.url)))))
   .get(
     "/sites/:site/devices",
     requireAccess("devices:read"),
-    zValidator("query", listQuery, (result) => {
+    zValidator("query", deviceListQuery, (result) => {
       if (!result.success) return validationError(result.error.issues);
     }),
     async (c) => {
@@ -103,7 +87,7 @@ export const apiRoutes = new Hono<ApiEnv>()
       maxSize: API_BODY_LIMIT,
       onError: () => apiError(413, "invalid_request", `The body is larger than ${API_BODY_LIMIT} bytes.`),
     }),
-    zValidator("json", newDevice, (result) => {
+    zValidator("json", newDeviceBody, (result) => {
       if (!result.success) return validationError(result.error.issues);
     }),
     async (c) => {
