@@ -1,7 +1,14 @@
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { OpenAPIClientAxios } from "openapi-client-axios";
 import { describe, expect, it } from "vitest";
+// @ts-expect-error -- plain ESM script shared with `npm start`
+import { ROOT } from "../../scripts/local.mjs";
 import { baseURL, dateIn, signInAs, tokenRequest, useBrowser, visible } from "./browser";
 
 const browser = useBrowser();
@@ -102,5 +109,31 @@ describe("the OpenAPI document against the running Worker", () => {
     const deleted = await client.deleteAppRegistration({ site, client_id: registration.client_id });
     expect(deleted.status).toBe(204);
     expect((await client.getAppRegistration({ site, client_id: registration.client_id })).status).toBe(404);
+  });
+
+  it("runs scripts/examples/self-rotate.mjs: new secret, switch, old one revoked", async () => {
+    const { clientId, secret } = await automationRegistration();
+    const dir = mkdtempSync(join(tmpdir(), "self-rotate-"));
+    try {
+      const file = join(dir, "secret");
+      writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        join(ROOT, "scripts/examples/self-rotate.mjs"),
+        baseURL(),
+        "main",
+        clientId,
+        file,
+      ]);
+      const report = JSON.parse(stdout) as { new_secret: string; revoked: string };
+      const next = readFileSync(file, "utf8").trim();
+      expect(next).not.toBe(secret);
+      expect(report).toMatchObject({ new_secret: next.slice(0, 8), revoked: secret.slice(0, 8) });
+      expect(stdout).not.toContain(next);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect((await tokenRequest(clientId, next)).status).toBe(200);
+      expect((await tokenRequest(clientId, secret)).status).toBe(401);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -78,6 +78,11 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
         verify" link opens the filtered view that answers it. The caller only ever gets a generic error; the reason is
         in the <a href={links.logBase}>security log</a>.
       </p>
+      <p class="muted">
+        Every call a consumer or an automation can make (token endpoint, devices, and the management API for
+        registrations, secrets, keys and this log) is in the <a href="/help/api">API reference</a> (OpenAPI document:{" "}
+        <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>).
+      </p>
 
       <Symptom id="banner" title={'Persistent "API client alert" banner on every page'}>
         <p>
