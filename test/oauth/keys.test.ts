@@ -181,7 +181,13 @@ describe("authorization server metadata (RFC 8414)", () => {
       grant_types_supported: ["client_credentials"],
       token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
       token_endpoint_auth_signing_alg_values_supported: ["ES256", "RS256", "EdDSA"],
-      scopes_supported: ["devices:read", "devices:write"],
+      scopes_supported: [
+        "devices:read",
+        "devices:write",
+        "registrations:read",
+        "registrations:write",
+        "security-log:read",
+      ],
       response_types_supported: [],
     });
   });
