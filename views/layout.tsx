@@ -107,6 +107,9 @@ function MainNav({ session, ctx }: { session: SessionContext | null; ctx: SiteCo
         {session.user.isGlobalAdmin ? (
           <>
             <li>
+              <a href="/admin">Overview</a>
+            </li>
+            <li>
               <a href="/admin/registrations">All registrations</a>
             </li>
             <li>

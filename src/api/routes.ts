@@ -5,7 +5,6 @@ import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { base64url, fromBase64url } from "../lib/crypto";
-import { displayText } from "../lib/text";
 import { originOf } from "../lib/url";
 import { issuerFor } from "../oauth/config";
 import { type ApiEnv, refuseSite, requireAccess } from "./bearer";

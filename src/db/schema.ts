@@ -104,6 +104,9 @@ export const appRegistrations = sqliteTable(
     // The grid's Registration date order stays an index read at 10,000 rows; the all-Sites grid's name order too.
     index("app_registrations_site_created_idx").on(t.siteId, t.createdAt),
     index("app_registrations_name_idx").on(sql`lower(${t.name})`),
+    // The overview counts registrations by state (§3) as index-only range counts, per Site and across Sites.
+    index("app_registrations_site_state_idx").on(t.siteId, t.enabled, t.expiresAt),
+    index("app_registrations_state_idx").on(t.enabled, t.expiresAt),
   ],
 );
 
@@ -297,6 +300,61 @@ export const devices = sqliteTable(
     createdByClientId: text("created_by_client_id"),
   },
   (t) => [index("devices_site_idx").on(t.siteId, t.name)],
+);
+
+/**
+ * Successful token issuances per registration per UTC day (epoch day number: floor(ms / 86,400,000)). Written by the
+ * token endpoint's after-response batch, at most once a minute per registration and isolate (src/oauth/usage.ts).
+ */
+export const usageDaily = sqliteTable(
+  "usage_daily",
+  {
+    registrationId: integer("registration_id")
+      .notNull()
+      .references(() => appRegistrations.id, { onDelete: "cascade" }),
+    day: integer("day").notNull(),
+    tokens: integer("tokens").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.registrationId, t.day] }), index("usage_daily_day_idx").on(t.day)],
+);
+
+/** The same per UTC hour (epoch hour number), kept two days: "tokens in the last 24 hours". */
+export const usageHourly = sqliteTable(
+  "usage_hourly",
+  {
+    registrationId: integer("registration_id")
+      .notNull()
+      .references(() => appRegistrations.id, { onDelete: "cascade" }),
+    hour: integer("hour").notNull(),
+    tokens: integer("tokens").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.registrationId, t.hour] }), index("usage_hourly_hour_idx").on(t.hour)],
+);
+
+/** Per Site and UTC hour, kept two days. */
+export const siteUsageHourly = sqliteTable(
+  "site_usage_hourly",
+  {
+    siteId: integer("site_id")
+      .notNull()
+      .references(() => sites.id, { onDelete: "cascade" }),
+    hour: integer("hour").notNull(),
+    tokens: integer("tokens").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.hour] }), index("site_usage_hourly_hour_idx").on(t.hour)],
+);
+
+/** The same counts per Site and UTC day, so a Site's overview reads 30 rows whatever its size. */
+export const siteUsageDaily = sqliteTable(
+  "site_usage_daily",
+  {
+    siteId: integer("site_id")
+      .notNull()
+      .references(() => sites.id, { onDelete: "cascade" }),
+    day: integer("day").notNull(),
+    tokens: integer("tokens").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.day] }), index("site_usage_daily_day_idx").on(t.day)],
 );
 
 /**

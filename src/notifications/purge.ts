@@ -4,6 +4,7 @@ import { purgeRetiredSecrets } from "../client-secrets/repository";
 import { createDb } from "../db/client";
 import { DAY } from "../lib/time";
 import { purgeUsedAssertions } from "../oauth/assertion-replay";
+import { purgeUsageCounts } from "../usage/queries";
 
 /** Throttle windows are minutes long; a day-old window can no longer count. */
 export const THROTTLE_WINDOW_RETENTION = DAY;
@@ -14,6 +15,7 @@ export interface PurgeSummary {
   usedAssertions: number;
   retiredSecrets: number;
   idempotencyKeys: number;
+  usageCounts: number;
   throttleCounters: number;
   /** False when a table still had more to purge than the run's batches allowed: the next run continues. */
   done: boolean;
@@ -34,7 +36,8 @@ function deleteBatch(d1: D1Database, sql: string, cutoff: number): Purge {
  * The cron's retention purge, in bounded batches per table: security events older than 90 days (§8, the security
  * log's own purge), replay-protection entries of assertions past their `exp` (private_key_jwt's own purge), Client
  * secrets revoked or expired more than 90 days ago (with their hashes, so the token endpoint forgets them), the
- * management API's Idempotency-Keys past their 24 hours, sessions
+ * management API's Idempotency-Keys past their 24 hours, token counts (hourly ones after two days, daily ones after
+ * 400 days), sessions
  * past their absolute expiry, and throttle windows older than a day.
  */
 export async function purgeExpired(
@@ -50,6 +53,7 @@ export async function purgeExpired(
     ["usedAssertions", (size) => purgeUsedAssertions(d1, now, { batchSize: size })],
     ["retiredSecrets", (size) => purgeRetiredSecrets(d1, now, { batchSize: size })],
     ["idempotencyKeys", (size) => purgeIdempotencyKeys(d1, now, { batchSize: size })],
+    ["usageCounts", (size) => purgeUsageCounts(d1, now, { batchSize: size })],
     [
       "sessions",
       deleteBatch(
@@ -74,6 +78,7 @@ export async function purgeExpired(
     usedAssertions: 0,
     retiredSecrets: 0,
     idempotencyKeys: 0,
+    usageCounts: 0,
     throttleCounters: 0,
     done: true,
   };

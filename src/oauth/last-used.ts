@@ -1,4 +1,5 @@
 import { MINUTE } from "../lib/time";
+import { restoreUsage, type UsageFlush, usageStatements } from "./usage";
 
 /**
  * Last used (§7), of registrations, of their Client secrets and of their public keys (§9): minute-accurate, written at most once per row per
@@ -48,21 +49,27 @@ WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - ${MINUTE})`;
 
 /**
  * Records a successful issuance for the registration and for the Client secret that matched, each only when its
- * write was claimed (null otherwise): one D1 batch, one round trip. Returns the rows changed.
+ * write was claimed (null otherwise), with the registration's token counts this isolate had not written yet
+ * (usage.ts): one D1 batch, one round trip. Returns the rows changed. Counts are given back when the batch fails.
  */
 export async function recordUse(
   d1: D1Database,
-  use: { registrationId: number | null; secretId: number | null; ip: string },
+  use: { registrationId: number | null; secretId: number | null; ip: string; usage?: UsageFlush | null },
   now: number,
 ): Promise<number> {
-  const statements: D1PreparedStatement[] = [];
+  const statements: D1PreparedStatement[] = use.usage ? usageStatements(d1, use.usage) : [];
   if (use.registrationId !== null) {
     statements.push(d1.prepare(RECORD_LAST_USED_SQL).bind(now, use.ip || null, use.registrationId));
   }
   if (use.secretId !== null) statements.push(d1.prepare(RECORD_SECRET_LAST_USED_SQL).bind(now, use.secretId));
   if (statements.length === 0) return 0;
-  const results = await d1.batch(statements);
-  return results.reduce((sum, r) => sum + (r.meta.changes ?? 0), 0);
+  try {
+    const results = await d1.batch(statements);
+    return results.reduce((sum, r) => sum + (r.meta.changes ?? 0), 0);
+  } catch (error) {
+    if (use.usage) restoreUsage(use.usage);
+    throw error;
+  }
 }
 
 const RECORD_KEY_LAST_USED_SQL = `UPDATE client_keys SET last_used_at = ?1

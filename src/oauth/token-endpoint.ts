@@ -34,6 +34,7 @@ import {
   throttleKeys,
   throttleWindowStart,
 } from "./throttle";
+import { claimUsageFlush, countIssuance, takeUsage } from "./usage";
 
 /** One token request as it passes through the pipeline; each step reads what earlier steps established. */
 export interface TokenExchange {
@@ -263,6 +264,7 @@ export const issue: TokenStep = async (x) => {
     scope,
     site: client.siteSlug,
   });
+  countIssuance(client.registrationId, client.siteId, x.now);
   const secret = x.secretUsed;
   const use = {
     registrationId: claimLastUsedWrite("app_registration", client.registrationId, client.lastUsedAt, x.now)
@@ -270,8 +272,10 @@ export const issue: TokenStep = async (x) => {
       : null,
     secretId: secret && claimLastUsedWrite("client_secret", secret.id, secret.lastUsedAt, x.now) ? secret.id : null,
   };
-  if (use.registrationId !== null || use.secretId !== null) {
-    afterResponse(x.waitUntil, "recording last used", () => recordUse(x.env.DB, { ...use, ip: x.ip }, x.now));
+  // The token counts travel in the same batch, at most once a minute per registration and isolate (usage.ts).
+  const usage = claimUsageFlush(client.registrationId, x.now) ? takeUsage(client.registrationId) : null;
+  if (use.registrationId !== null || use.secretId !== null || usage !== null) {
+    afterResponse(x.waitUntil, "recording last used", () => recordUse(x.env.DB, { ...use, ip: x.ip, usage }, x.now));
   }
   x.response = { access_token: accessToken, token_type: "Bearer", expires_in: exp - iat, scope };
 };

@@ -7,7 +7,16 @@ import { parseCalendarDate } from "../lib/time";
  * thing). This module parses it (zod), writes it back in one canonical form, and knows the built-in views.
  */
 
-export const GRID_COLUMNS = ["site", "name", "client_id", "created", "enabled", "last_used", "expires"] as const;
+export const GRID_COLUMNS = [
+  "site",
+  "name",
+  "client_id",
+  "created",
+  "enabled",
+  "last_used",
+  "tokens_30d",
+  "expires",
+] as const;
 export type GridColumn = (typeof GRID_COLUMNS)[number];
 
 export const COLUMN_LABELS: Record<GridColumn, string> = {
@@ -17,8 +26,15 @@ export const COLUMN_LABELS: Record<GridColumn, string> = {
   created: "Registration date",
   enabled: "Enabled",
   last_used: "Last used",
+  tokens_30d: "Tokens (30 d)",
   expires: "Expires",
 };
+
+/** Columns the ⚙️ settings offer but do not show until chosen. */
+export const OPTIONAL_COLUMNS: readonly GridColumn[] = ["tokens_30d"];
+
+/** "Unused for N days": neither used nor created within the last N days. */
+export const UNUSED_DAYS_MAX = 3650;
 
 export const STATE_FILTERS = ["active", "expiring_30", "expiring_7", "expired", "disabled"] as const;
 export type StateFilter = (typeof STATE_FILTERS)[number];
@@ -46,6 +62,8 @@ export interface GridQuery {
   /** Last used before 00:00 of this date (YYYY-MM-DD, in the Site's zone; UTC on the all-Sites grid). */
   usedBefore?: string;
   neverUsed?: boolean;
+  /** Not used in the last N days (and, if never used, created more than N days ago): candidates to retire. */
+  unusedDays?: number;
   /** All-Sites grid only: a Site slug. */
   site?: string;
   sort: GridColumn;
@@ -73,6 +91,12 @@ function queryShape(scope: GridScope) {
       once("used_before").refine((v) => parseCalendarDate(v) !== null, "used_before must be a date as YYYY-MM-DD."),
     ),
     never_used: optional(z.enum(["1", "true", "on"], { error: "never_used must be 1." })),
+    unused_days: optional(
+      once("unused_days")
+        .regex(/^\d{1,4}$/, "unused_days must be a whole number of days.")
+        .transform(Number)
+        .refine((n) => n >= 1 && n <= UNUSED_DAYS_MAX, `unused_days must be between 1 and ${UNUSED_DAYS_MAX}.`),
+    ),
     sort: optional(z.enum(columns as [GridColumn, ...GridColumn[]], { error: `sort must be one of ${columnList}.` })),
     dir: optional(z.enum(["asc", "desc"], { error: "dir must be asc or desc." })),
     page: optional(
@@ -108,6 +132,7 @@ function toGridQuery(d: ParsedParams): GridQuery {
     enabled: d.enabled,
     usedBefore: d.used_before,
     neverUsed: d.never_used ? true : undefined,
+    unusedDays: d.unused_days,
     site: d.site,
     sort: d.sort ?? DEFAULT_SORT,
     dir: d.dir ?? "asc",
@@ -150,6 +175,7 @@ export function serializeGridQuery(query: Partial<GridQuery>, options: { page?: 
   if (query.enabled) params.set("enabled", query.enabled);
   if (query.usedBefore) params.set("used_before", query.usedBefore);
   if (query.neverUsed) params.set("never_used", "1");
+  if (query.unusedDays) params.set("unused_days", String(query.unusedDays));
   if (query.site) params.set("site", query.site);
   if (query.sort && query.sort !== DEFAULT_SORT) params.set("sort", query.sort);
   if (query.dir === "desc") params.set("dir", "desc");
@@ -166,7 +192,9 @@ export function gridHref(base: string, query: Partial<GridQuery>): string {
 
 /** Whether any filter is set (the Filter button shows it). */
 export function activeFilterCount(query: GridQuery): number {
-  return [query.q, query.state, query.enabled, query.usedBefore, query.neverUsed, query.site].filter(Boolean).length;
+  return [query.q, query.state, query.enabled, query.usedBefore, query.neverUsed, query.unusedDays, query.site].filter(
+    Boolean,
+  ).length;
 }
 
 export interface GridView {
@@ -189,6 +217,7 @@ export const BUILT_IN_VIEWS: GridView[] = [
   { key: "builtin:expired", name: "Expired", query: serializeGridQuery({ state: "expired" }) },
   { key: "builtin:disabled", name: "Disabled", query: serializeGridQuery({ state: "disabled" }) },
   { key: "builtin:never-used", name: "Never used", query: serializeGridQuery({ neverUsed: true }) },
+  { key: "builtin:unused-90", name: "Unused for 90 days", query: serializeGridQuery({ unusedDays: 90 }) },
 ];
 
 /** The view whose query is exactly the current state (page aside), if any. */
@@ -205,7 +234,7 @@ export interface GridSettings {
 
 export function defaultGridSettings(scope: GridScope): GridSettings {
   return {
-    columns: scope === "all" ? [...GRID_COLUMNS] : GRID_COLUMNS.filter((c) => c !== "site"),
+    columns: GRID_COLUMNS.filter((c) => (scope === "all" || c !== "site") && !OPTIONAL_COLUMNS.includes(c)),
     pageSize: DEFAULT_PAGE_SIZE,
   };
 }

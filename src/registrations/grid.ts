@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, gt, isNull, lt, lte, type SQL, sql } from "d
 import type { Db } from "../db/client";
 import { appRegistrations, savedViews, sites, userPreferences } from "../db/schema";
 import { DAY, startOfDayInZone } from "../lib/time";
+import { CHART_DAYS } from "../usage/queries";
 import {
   type GridColumn,
   type GridQuery,
@@ -27,6 +28,10 @@ export interface GridRow {
   siteSlug: string;
   siteName: string;
   siteTimeZone: string;
+  /** Tokens issued in the last 30 UTC days. */
+  tokens30d: number;
+  /** Tokens per UTC day over those 30 days, oldest first (the sparkline). */
+  usage: number[];
 }
 
 export interface GridPage {
@@ -74,10 +79,38 @@ function conditions(source: GridSource, query: GridQuery, now: number): SQL | un
     list.push(lt(r.lastUsedAt, startOfDayInZone(query.usedBefore, zone)));
   }
   if (query.neverUsed) list.push(isNull(r.lastUsedAt));
+  if (query.unusedDays) {
+    const since = now - query.unusedDays * DAY;
+    list.push(sql`((${r.lastUsedAt} is null and ${r.createdAt} < ${since}) or ${r.lastUsedAt} < ${since})` as SQL);
+  }
   return and(...list);
 }
 
-function ordering(source: GridSource, sort: GridColumn, dir: "asc" | "desc"): SQL[] {
+/** Tokens of the last CHART_DAYS UTC days, from the registration's daily rows (at most 30 primary-key reads). */
+function tokens30d(now: number): SQL<number> {
+  const firstDay = Math.floor(now / DAY) - CHART_DAYS + 1;
+  return sql<number>`(select coalesce(sum(u.tokens), 0) from usage_daily u where u.registration_id = ${r.id} and u.day >= ${firstDay})`;
+}
+
+/** The same days as `[day, tokens]` pairs (JSON), for the sparkline: no second round trip. */
+function usageSeries(now: number): SQL<string> {
+  const firstDay = Math.floor(now / DAY) - CHART_DAYS + 1;
+  return sql<string>`(select json_group_array(json_array(u.day - ${firstDay}, u.tokens)) from usage_daily u where u.registration_id = ${r.id} and u.day >= ${firstDay})`;
+}
+
+function seriesOf(json: string | null): number[] {
+  const series = new Array<number>(CHART_DAYS).fill(0);
+  try {
+    for (const [index, tokens] of JSON.parse(json ?? "[]") as [number, number][]) {
+      if (index >= 0 && index < CHART_DAYS) series[index] = tokens;
+    }
+  } catch {
+    // A series that cannot be read shows as no use.
+  }
+  return series;
+}
+
+function ordering(source: GridSource, sort: GridColumn, dir: "asc" | "desc", now: number): SQL[] {
   const d = dir === "asc" ? asc : desc;
   // Ties are broken by name, then id, so pages never overlap or skip rows.
   const thenName = source.scope === "all" ? [asc(lowerName), asc(sites.name), asc(r.id)] : [asc(lowerName)];
@@ -97,6 +130,9 @@ function ordering(source: GridSource, sort: GridColumn, dir: "asc" | "desc"): SQ
       return [asc(sql`${r.lastUsedAt} is null`), d(r.lastUsedAt), ...thenName];
     case "expires":
       return [d(r.expiresAt), ...thenName];
+    case "tokens_30d":
+      // Sums 30 daily rows per registration of the filter: the one order whose cost grows with the Site.
+      return [d(tokens30d(now)), ...thenName];
   }
 }
 
@@ -106,7 +142,7 @@ function ordering(source: GridSource, sort: GridColumn, dir: "asc" | "desc"): SQ
  */
 export function gridStatements(db: Db, source: GridSource, query: GridQuery, pageSize: number, now: number) {
   const where = conditions(source, query, now);
-  const order = ordering(source, query.sort, query.dir);
+  const order = ordering(source, query.sort, query.dir, now);
   const fields = {
     id: r.id,
     name: r.name,
@@ -116,6 +152,8 @@ export function gridStatements(db: Db, source: GridSource, query: GridQuery, pag
     lastUsedAt: r.lastUsedAt,
     expiresAt: r.expiresAt,
     expirationDate: r.expirationDate,
+    tokens30d: tokens30d(now).as("tokens_30d"),
+    usageSeries: usageSeries(now).as("usage_series"),
   };
   const rows = (page: number) => {
     const offset = (page - 1) * pageSize;
@@ -172,10 +210,12 @@ export async function loadGridPage(
     page = pageCount;
     rows = await statements.rows(page);
   }
-  const withSite = (row: (typeof rows)[number]): GridRow =>
-    source.scope === "site"
-      ? { ...row, siteSlug: source.site.slug, siteName: source.site.name, siteTimeZone: source.site.timeZone }
-      : (row as GridRow);
+  const withSite = ({ usageSeries: series, ...row }: (typeof rows)[number]): GridRow => {
+    const usage = { usage: seriesOf(series), tokens30d: Number(row.tokens30d) };
+    return source.scope === "site"
+      ? { ...row, ...usage, siteSlug: source.site.slug, siteName: source.site.name, siteTimeZone: source.site.timeZone }
+      : ({ ...row, ...usage } as GridRow);
+  };
   return { rows: rows.map(withSite), total: n, page, pageCount, pageSize };
 }
 

@@ -14,7 +14,9 @@ import {
 } from "../../views/registrations/page";
 import { SecretOncePage } from "../../views/registrations/secret";
 import { siteCrumbs } from "../../views/shell/pages";
+import { UsageSection } from "../../views/usage/chart";
 import { listAuditTrail } from "../audit/admin-audit";
+import { csvLine } from "../audit/csv";
 import { loadRegistrationHealth } from "../audit/health";
 import { actorOf, csrfOf } from "../auth/guards";
 import { listClientKeys } from "../client-keys/repository";
@@ -26,6 +28,7 @@ import { type FieldErrors, validated, validForm } from "../lib/forms";
 import { isHtmx, wantsFragment } from "../lib/htmx";
 import { addCalendarDays, calendarDateInZone, calendarDaysBetween } from "../lib/time";
 import { registrationsGridUrl } from "../paths";
+import { loadDailyUsage, loadUsage } from "../usage/queries";
 import { gridRoutes } from "./grid-routes";
 import {
   createRegistration,
@@ -248,11 +251,16 @@ export const registrationRoutes = new Hono<AppEnv>()
     const { site } = c.var.siteContext;
     const registration = await loadOwned(c, c.req.valid("param").id);
     const db = createDb(c.env.DB);
-    const [audit, health, keys, secrets] = await Promise.all([
+    const [audit, health, keys, secrets, usage] = await Promise.all([
       listAuditTrail(db, { type: "registration", siteId: site.id, registrationId: registration.id }),
       loadRegistrationHealth(db, site.id, registration.clientId, c.var.now),
       listClientKeys(db, site.id, registration.id),
       secretsSectionProps(c, registration),
+      loadUsage(
+        c.env.DB,
+        { kind: "registration", siteId: site.id, registrationId: registration.id, clientId: registration.clientId },
+        c.var.now,
+      ),
     ]);
     return c.render(
       <RegistrationPage
@@ -264,6 +272,13 @@ export const registrationRoutes = new Hono<AppEnv>()
         audit={audit}
         health={health ? <RegistrationHealth health={health} site={site} /> : undefined}
         clientSecrets={<ClientSecretsSection {...secrets} />}
+        usage={
+          <UsageSection
+            summary={usage}
+            name={registration.name}
+            csvHref={`${catalogPath(site)}/${registration.id}/usage.csv`}
+          />
+        }
         publicKeys={
           <ClientKeysSection
             site={site}
@@ -277,6 +292,21 @@ export const registrationRoutes = new Hono<AppEnv>()
       />,
       { title: `${registration.name} · ${site.name}`, breadcrumbs: catalogCrumbs(site, { label: registration.name }) },
     );
+  })
+  .get("/:id{[0-9]+}/usage.csv", validId, async (c) => {
+    const { site } = c.var.siteContext;
+    const registration = await loadOwned(c, c.req.valid("param").id);
+    const days = await loadDailyUsage(c.env.DB, registration, c.var.now);
+    // The security log's CSV rules: a UTF-8 byte order mark, and no cell a spreadsheet would run as a formula.
+    const lines = [
+      csvLine(["Day (UTC)", "Registration", "Client ID", "Tokens", "Failures"]),
+      ...days.map((d) => csvLine([d.date, registration.name, registration.clientId, d.tokens, d.failures])),
+    ];
+    const file = `usage-${site.slug}-${registration.clientId}-${calendarDateInZone(c.var.now, "UTC")}.csv`;
+    return c.body(`\uFEFF${lines.join("")}`, 200, {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${file}"`,
+    });
   })
   .get("/:id{[0-9]+}/edit", validId, async (c) => {
     const registration = await loadOwned(c, c.req.valid("param").id);

@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import { AdminCenterPage, IamPage, NoSitesPage, SiteSettingsPage, siteCrumbs } from "../../views/shell/pages";
+import { OverviewSection } from "../../views/usage/overview";
 import type { AppEnv } from "../env";
 import { adminSitesUrl, sitePath } from "../paths";
+import { loadOverview } from "../usage/overview";
 
 /** The admin shell: home, Admin Center, Site Settings and IAM for each Site (§4 navigation). */
 export const shellRoutes = new Hono<AppEnv>()
@@ -11,14 +13,24 @@ export const shellRoutes = new Hono<AppEnv>()
     if (c.var.session?.user.isGlobalAdmin) return c.redirect(adminSitesUrl(), 303);
     return c.render(<NoSitesPage />, { title: "No Sites" });
   })
-  .get("/sites/:site", (c) => {
+  .get("/sites/:site", async (c) => {
     const { site, isAdmin, membership } = c.var.siteContext;
     const role =
       membership?.role === "site_admin" ? "Site Administrator" : membership ? "Site User" : "Global Administrator";
-    return c.render(<AdminCenterPage site={site} isAdmin={isAdmin} role={role} />, {
-      title: `Admin Center · ${site.name}`,
-      breadcrumbs: siteCrumbs(site, "center"),
-    });
+    // The overview is for those who manage the Site's registrations.
+    const overview = isAdmin ? await loadOverview(c.env.DB, { kind: "site", siteId: site.id }, c.var.now) : null;
+    return c.render(
+      <AdminCenterPage
+        site={site}
+        isAdmin={isAdmin}
+        role={role}
+        overview={overview ? <OverviewSection overview={overview} site={site} /> : null}
+      />,
+      {
+        title: `Admin Center · ${site.name}`,
+        breadcrumbs: siteCrumbs(site, "center"),
+      },
+    );
   })
   .get("/sites/:site/settings", (c) => {
     const { site, isAdmin } = c.var.siteContext;

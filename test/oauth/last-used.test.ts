@@ -52,9 +52,11 @@ describe("Last used (§7)", () => {
     expect(tally.reads).toBe(n);
     expect(tally.statements.filter(isLastUsedUpdate)).toHaveLength(1);
     expect(tally.statements.filter(isSecretLastUsedUpdate)).toHaveLength(1);
+    // One batch: the registration's and the secret's Last used, and the token counts (hourly and daily, of the
+    // registration and of its Site).
     expect(tally.batches).toBe(1);
-    expect(tally.writes).toBe(2);
-    expect(tally.changes).toBe(2);
+    expect(tally.writes).toBe(6);
+    expect(tally.changes).toBe(6);
     expect((await registrationRow(registration.id))?.lastUsedAt).toBe(start);
     expect((await secretOf(registration.id))?.lastUsedAt).toBe(start);
 
@@ -62,7 +64,7 @@ describe("Last used (§7)", () => {
     const later = start + MINUTE + 1;
     expect((await requestToken({ clientId, clientSecret, now: later, bindings: { DB: binding } })).status).toBe(200);
     expect(tally.batches).toBe(2);
-    expect(tally.writes).toBe(4);
+    expect(tally.writes).toBe(12);
     expect((await registrationRow(registration.id))?.lastUsedAt).toBe(later);
     expect((await secretOf(registration.id))?.lastUsedAt).toBe(later);
   });
@@ -91,7 +93,10 @@ describe("Last used (§7)", () => {
     const { binding, tally } = countingD1();
     // This isolate has not written for this registration; the one read says the column is fresh.
     expect((await requestToken({ clientId, clientSecret, now, bindings: { DB: binding } })).status).toBe(200);
-    expect(tally).toMatchObject({ reads: 1, writes: 0 });
+    expect(tally.reads).toBe(1);
+    // No Last used write; only this isolate's token count, which has its own once-a-minute claim.
+    expect(tally.statements.filter((sql) => isLastUsedUpdate(sql) || isSecretLastUsedUpdate(sql))).toEqual([]);
+    expect(tally.statements.filter((sql) => /^INSERT INTO (site_)?usage_(hourly|daily)/.test(sql))).toHaveLength(4);
   });
 
   it("never delays the answer: the token is sent while the write is still pending", async () => {

@@ -5,8 +5,19 @@ import { DEFAULT_QUERY, type GridQuery } from "../../src/registrations/grid-quer
 import { createSite, db } from "../helpers/app";
 import { NOW } from "../helpers/registration-pages";
 
-/** SQLite's plan for a statement drizzle built, as its detail lines. */
+/**
+ * SQLite's plan for a statement drizzle built, as its detail lines, without the lines of the page's usage columns
+ * (Tokens (30 d) and the sparkline): correlated subqueries that read each shown row's 30 days by primary key,
+ * checked once below.
+ */
 async function planOf(statement: { toSQL(): { sql: string; params: unknown[] } }): Promise<string[]> {
+  return (await fullPlanOf(statement)).filter((line) => !USAGE_LINE.test(line));
+}
+
+const USAGE_LINE =
+  /^(CORRELATED SCALAR SUBQUERY \d+|SEARCH u USING INDEX sqlite_autoindex_usage_daily_1 \(registration_id=\? AND day>\?\))$/;
+
+async function fullPlanOf(statement: { toSQL(): { sql: string; params: unknown[] } }): Promise<string[]> {
   const { sql, params } = statement.toSQL();
   const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
     .bind(...params)
@@ -38,6 +49,13 @@ describe("the grid's queries read indexes, so a page costs the same at 10 or 10,
     );
   });
 
+  it("reads each shown row's usage (30 daily rows) by primary key", async () => {
+    const { rows } = gridStatements(db(), { scope: "site", site }, DEFAULT_QUERY, 25, NOW);
+    const usage = (await fullPlanOf(rows(1))).slice(1);
+    expect(usage).toHaveLength(4);
+    for (const line of usage) expect(line).toMatch(USAGE_LINE);
+  });
+
   it("sorts by Registration date from the (site, created_at) index", async () => {
     for (const dir of ["asc", "desc"] as const) {
       const { rows } = gridStatements(db(), { scope: "site", site }, query({ sort: "created", dir }), 25, NOW);
@@ -52,7 +70,7 @@ describe("the grid's queries read indexes, so a page costs the same at 10 or 10,
       const { rows } = gridStatements(db(), { scope: "site", site }, query({ state, sort: "expires" }), 25, NOW);
       const plan = await planOf(rows(1));
       expect(plan[0], state).toMatch(
-        /^SEARCH app_registrations USING INDEX app_registrations_site_expires_idx \(site_id=\? AND expires_at[<>]/,
+        /^SEARCH app_registrations USING INDEX app_registrations_site_(expires|state)_idx \(site_id=\? AND (enabled=\? AND )?expires_at[<>]/,
       );
     }
   });

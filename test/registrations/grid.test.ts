@@ -142,10 +142,10 @@ describe("the App registrations grid (§4)", () => {
     const html = await bodyOf(res, 400);
     for (const problem of [
       "state must be one of active, expiring_30, expiring_7, expired, disabled.",
-      "sort must be one of name, client_id, created, enabled, last_used, expires.",
+      "sort must be one of name, client_id, created, enabled, last_used, tokens_30d, expires.",
       "page must be between 1 and 100000.",
       "used_before must be a date as YYYY-MM-DD.",
-      "cols must list columns among name, client_id, created, enabled, last_used, expires.",
+      "cols must list columns among name, client_id, created, enabled, last_used, tokens_30d, expires.",
       "dir must be asc or desc.",
       "q (name contains) is limited to 100 characters.",
     ]) {

@@ -20,6 +20,7 @@ import { CsrfField, Notice } from "../components/form";
 import { gridNavigation } from "../components/format";
 import { FilterProblems } from "../components/paged-results";
 import { When } from "../components/when";
+import { Sparkline } from "../usage/chart";
 
 export const GRID_ID = "registrations-grid";
 
@@ -268,7 +269,16 @@ function Cell({ model, row, column }: { model: GridModel; row: GridRow; column: 
     case "enabled":
       return <td>{row.enabled ? "Yes" : "No"}</td>;
     case "last_used":
-      return <td>{row.lastUsedAt === null ? "" : <When at={row.lastUsedAt} timeZone={row.siteTimeZone} />}</td>;
+      return (
+        <td>
+          {row.lastUsedAt === null ? "" : <When at={row.lastUsedAt} timeZone={row.siteTimeZone} />}
+          {row.tokens30d > 0 ? (
+            <Sparkline series={row.usage} label={`${row.tokens30d} tokens in the last 30 days, per UTC day`} />
+          ) : null}
+        </td>
+      );
+    case "tokens_30d":
+      return <td class="number">{row.tokens30d.toLocaleString("en-US")}</td>;
     case "expires":
       return (
         <td

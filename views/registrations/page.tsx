@@ -57,7 +57,14 @@ export function StatusSection({ site, registration, base, csrfToken, now }: Prop
 
 /** §4 registration page: every field, the state, edit/renew, enable/disable, delete and the audit trail. */
 export function RegistrationPage(
-  props: Props & { audit: AuditRow[]; notice?: string; health?: Child; clientSecrets?: Child; publicKeys?: Child },
+  props: Props & {
+    audit: AuditRow[];
+    notice?: string;
+    health?: Child;
+    usage?: Child;
+    clientSecrets?: Child;
+    publicKeys?: Child;
+  },
 ) {
   const { site, registration: reg, base } = props;
   const page = `${base}/${reg.id}`;
@@ -124,6 +131,7 @@ export function RegistrationPage(
         </p>
       </section>
       {props.health}
+      {props.usage}
       {props.clientSecrets}
       {props.publicKeys}
       <section class="card danger-zone" aria-labelledby="delete-heading">

@@ -1,3 +1,4 @@
+import type { Child } from "hono/jsx";
 import type { Site } from "../../src/db/schema";
 import { registrationsGridUrl, sitePath } from "../../src/paths";
 import type { Crumb } from "../layout";
@@ -12,7 +13,17 @@ export function siteCrumbs(site: Site, depth: "center" | "settings" | "iam", lea
   return crumbs;
 }
 
-export function AdminCenterPage({ site, isAdmin, role }: { site: Site; isAdmin: boolean; role: string }) {
+export function AdminCenterPage({
+  site,
+  isAdmin,
+  role,
+  overview,
+}: {
+  site: Site;
+  isAdmin: boolean;
+  role: string;
+  overview?: Child;
+}) {
   const base = sitePath(site.slug);
   return (
     <section>
@@ -31,6 +42,7 @@ export function AdminCenterPage({ site, isAdmin, role }: { site: Site; isAdmin: 
         ) : null}
       </ul>
       {isAdmin ? null : <p class="muted">App registrations are managed by Site Administrators.</p>}
+      {overview}
     </section>
   );
 }

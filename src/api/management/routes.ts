@@ -79,7 +79,7 @@ function withCall(handler: Handler) {
     const refused = refuseSite(c, site, "problem");
     if (refused) return refused;
     const now = c.var.now;
-    if (!caller || !caller.enabled || now >= caller.expiresAt) {
+    if (!caller?.enabled || now >= caller.expiresAt) {
       return deny(
         c,
         {
