@@ -465,7 +465,11 @@ async function measureRest(ctx, accessToken) {
 }
 
 /** Full grid page render time, signed in as a Site Administrator: 10 vs 10,000 registrations in the Site. */
-async function measureGrid(ctx) {
+/**
+ * A signed-in admin page at 10 and at 10,000 registrations, the same number of samples each, alternating: the medians
+ * and their ratio. `probe` is text the page must hold (so a refusal or an empty page is never timed).
+ */
+async function comparePages(ctx, pathOf, probe) {
   const base = ctx.bases.ours;
   let cookie;
   try {
@@ -473,12 +477,12 @@ async function measureGrid(ctx) {
   } catch (error) {
     return { unavailable: error.message };
   }
-  const pages = { small: `${base}${GRID_PATH(SITES.grid10)}`, large: `${base}${GRID_PATH(SITES.grid10k)}` };
+  const pages = { small: `${base}${pathOf(SITES.grid10)}`, large: `${base}${pathOf(SITES.grid10k)}` };
   for (const [key, url] of Object.entries(pages)) {
-    const probe = await timeRequest(url, { headers: { Cookie: cookie } });
-    if (probe.status !== 200 || !probe.body.includes("Bench app 00001")) {
+    const answer = await timeRequest(url, { headers: { Cookie: cookie } });
+    if (answer.status !== 200 || !answer.body.includes(probe)) {
       return {
-        unavailable: `the ${key === "small" ? "10" : "10,000"}-registration grid (${new URL(url).pathname}) answered ${probe.status} without listing its registrations`,
+        unavailable: `the ${key === "small" ? "10" : "10,000"}-registration page (${new URL(url).pathname}) answered ${answer.status} without "${probe}"`,
       };
     }
   }
@@ -488,7 +492,8 @@ async function measureGrid(ctx) {
     const order = i % 2 ? ["small", "large"] : ["large", "small"];
     for (const key of order) {
       const sample = await timeRequest(pages[key], { headers: { Cookie: cookie } });
-      if (sample.status !== 200) throw new Error(`grid page answered ${sample.status} during timing`);
+      if (sample.status !== 200)
+        throw new Error(`${new URL(pages[key]).pathname} answered ${sample.status} during timing`);
       bytes[key] = sample.body.length;
       if (i >= 5) samples[key].push(sample.ms);
     }
@@ -497,6 +502,12 @@ async function measureGrid(ctx) {
   const large = median(samples.large);
   return { small, large, ratio: large / small, bytes, samples: CONFIG.gridSamples };
 }
+
+/** The registrations grid, first page. */
+const measureGrid = (ctx) => comparePages(ctx, GRID_PATH, "Bench app 00001");
+
+/** The Admin Center overview: state counts, usage, failing registrations and next expiries. */
+const measureOverview = (ctx) => comparePages(ctx, (site) => `/sites/${site}`, "App registrations by state");
 
 /**
  * One cron evaluation over 100,000 registrations with 1 % due, counted with exact rows read; then a repeat 15
@@ -585,6 +596,8 @@ async function main() {
     : { unavailable: "no token from ours" };
   log(`Admin grid: 10 vs 10,000 registrations, ${CONFIG.gridSamples} samples each…`);
   const grid = await attempt(() => measureGrid(ctx));
+  log(`Admin Center overview: 10 vs 10,000 registrations, ${CONFIG.gridSamples} samples each…`);
+  const overview = await attempt(() => measureOverview(ctx));
   // The load-time servers stop here: the cron runs on a fresh Worker with the exact D1 meter.
   await Promise.all(Object.values(ctx.servers).map((s) => stopProcess(s)));
   log(`Cron: ${plan.total.toLocaleString("en-US")} registrations, ${plan.due.toLocaleString("en-US")} due…`);
@@ -658,6 +671,13 @@ async function main() {
       note: rest.unavailable ?? (rest.rest?.errors ? `${rest.rest.errors} errors under load` : undefined),
     }),
     target("grid render: 10,000 ÷ 10 registrations", grid.ratio, "≤ 2", (v) => v <= 2, notMeasured(grid.unavailable)),
+    target(
+      "overview render: 10,000 ÷ 10 registrations",
+      overview.ratio,
+      "≤ 2",
+      (v) => v <= 2,
+      notMeasured(overview.unavailable),
+    ),
     target("cron rows read ÷ rows due", cronReads / plan.due, "≤ 1.1", (v) => v <= 1.1, {
       valid: cronValid,
       note:
@@ -749,6 +769,11 @@ async function main() {
       `Admin grid page (signed in, ${grid.samples} samples each): 10 registrations ${fmt(grid.small)} ms, 10,000 registrations ${fmt(grid.large)} ms (${fmtInt(grid.bytes.small)} / ${fmtInt(grid.bytes.large)} bytes)`,
     );
   }
+  if (!overview.unavailable) {
+    details.push(
+      `Admin Center overview (signed in, ${overview.samples} samples each): 10 registrations ${fmt(overview.small)} ms, 10,000 registrations ${fmt(overview.large)} ms`,
+    );
+  }
   if (cron.first) {
     details.push(
       `Cron at the seeded instant: ${fmtInt(cronReads)} rows read, ${fmtInt(cron.first.bucket?.rowsWritten)} rows written, ${fmtInt(cron.first.bucket?.readStatements)} reads + ${fmtInt(cron.first.bucket?.writeStatements)} writes in ${fmtInt(cron.first.bucket?.roundTrips)} round trips; fired ${fmtInt(fired)} of ${fmtInt(plan.due)} due (${fmt(cron.first.ms, 0)} ms)`,
@@ -780,7 +805,7 @@ async function main() {
   writeFileSync(
     join(dir, "last-run.json"),
     JSON.stringify(
-      { config: CONFIG, machine, tokens, tokenD1, timing, distant, rest, grid, cron, fired, targets },
+      { config: CONFIG, machine, tokens, tokenD1, timing, distant, rest, grid, overview, cron, fired, targets },
       null,
       2,
     ),
