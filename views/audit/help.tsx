@@ -223,14 +223,15 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
         <p>
           <strong>Where to look:</strong> the Admin Center's <strong>Overview</strong> counts registrations by state
           (each number opens that grid view), charts the Site's tokens and failures per UTC day for 30 days, and lists
-          the five registrations with the most failures in 24 hours (each opens its filtered security log) and the
-          next five expiries. A registration's page has the same chart for it alone (hover or Tab to a day for its
-          numbers; <em>Show the numbers</em> for the table), and a CSV of every day kept.
+          the five registrations with the most failures in 24 hours (each opens its filtered security log) and the next
+          five expiries. A registration's page has the same chart for it alone (hover or Tab to a day for its numbers;{" "}
+          <em>Show the numbers</em> for the table), and a CSV of every day kept.
         </p>
         <p>
           <strong>In the grid:</strong> ⚙️ adds <strong>Tokens (30 d)</strong> (sortable), and Last used carries a
-          sparkline of the last 30 days. The built-in view <a href={links.grid({ unused_days: "90" })}>Unused for 90 days</a>{" "}
-          lists the candidates to retire: not used, and not created, in 90 days.
+          sparkline of the last 30 days. The built-in view{" "}
+          <a href={links.grid({ unused_days: "90" })}>Unused for 90 days</a> lists the candidates to retire: not used,
+          and not created, in 90 days.
         </p>
       </Symptom>
 
