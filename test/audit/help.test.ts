@@ -58,7 +58,7 @@ describe("troubleshooting help (seed 000 in the product)", () => {
     const gridLinks = new Set(
       hrefs(html).filter((h) => h.startsWith(`/sites/${site.slug}/settings/iam/app-registrations`)),
     );
-    expect(gridLinks.size).toBe(3);
+    expect(gridLinks.size).toBe(4);
     for (const link of gridLinks) {
       const res = await browser.get(link, { now: T0 });
       expect(res.status, link).toBe(200);
