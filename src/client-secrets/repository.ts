@@ -291,8 +291,8 @@ export async function purgeRetiredSecrets(
   const result = await d1
     .prepare(
       `DELETE FROM client_secrets WHERE rowid IN (
-         SELECT rowid FROM client_secrets WHERE revoked_at <= ?1
-         UNION SELECT rowid FROM client_secrets WHERE expires_at <= ?1
+         SELECT rowid FROM client_secrets WHERE revoked_at IS NOT NULL AND revoked_at <= ?1
+         UNION SELECT rowid FROM client_secrets WHERE expires_at IS NOT NULL AND expires_at <= ?1
          LIMIT ?2)`,
     )
     .bind(cutoff, options.batchSize)

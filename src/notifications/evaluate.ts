@@ -101,7 +101,7 @@ function keySource(d1: D1Database, now: number, range: string, params: number[],
  */
 function secretSource(d1: D1Database, now: number, range: string, params: number[], limit: number): Source {
   const sql = `SELECT s.id, s.expires_at FROM client_secrets s JOIN app_registrations r ON r.id = s.registration_id
-    WHERE ${range} AND s.revoked_at IS NULL AND s.expires_at > s.expiry_set_at AND +r.enabled = 1
+    WHERE ${range} AND +s.revoked_at IS NULL AND s.expires_at > s.expiry_set_at AND +r.enabled = 1
       AND ${notNotifiedSql("secret", "s.id", "s.expires_at", now)}
     ORDER BY s.expires_at, s.id LIMIT ${int(limit)}`;
   return { statement: d1.prepare(sql).bind(...params), kind: "secret" };
