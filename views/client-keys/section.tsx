@@ -3,6 +3,7 @@ import type { Site } from "../../src/db/schema";
 import { KEY_ALGORITHMS } from "../../src/db/schema";
 import { formatInstant } from "../../src/lib/time";
 import { clientKeysUrl } from "../../src/paths";
+import { DataTable } from "../components/data-table";
 import { CsrfField } from "../components/form";
 
 /** The element id the section's htmx requests replace (the same on the registration page and the keys page). */
@@ -46,31 +47,18 @@ export function ClientKeysSection(props: ClientKeysSectionProps) {
           {props.notice}
         </p>
       ) : null}
-      {keys.length === 0 ? (
-        <p class="muted">No public keys yet.</p>
-      ) : (
-        <table class="grid client-keys-table">
-          <caption class="visually-hidden">Public keys of {registration.name}</caption>
-          <thead>
-            <tr>
-              <th scope="col">kid</th>
-              <th scope="col">Algorithm</th>
-              <th scope="col">Fingerprint (SHA-256 thumbprint)</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Added</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((key) => (
-              <KeyRow siteTimeZone={site.timeZone} base={base} keyRow={key} now={now} csrfToken={props.csrfToken} />
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DataTable
+        columns={["kid", "Algorithm", "Fingerprint (SHA-256 thumbprint)", "Expires", "Added", "Last used"]}
+        actions
+        label={`Public keys of ${registration.name}`}
+        class="grid client-keys-table"
+        rowCount={keys.length}
+        empty="No public keys yet."
+      >
+        {keys.map((key) => (
+          <KeyRow siteTimeZone={site.timeZone} base={base} keyRow={key} now={now} csrfToken={props.csrfToken} />
+        ))}
+      </DataTable>
       <AddKeyForm base={base} site={site} csrfToken={props.csrfToken} form={props.form} />
     </section>
   );

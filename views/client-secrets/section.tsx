@@ -11,6 +11,7 @@ import {
 import type { Site } from "../../src/db/schema";
 import { calendarDateInZone, calendarDaysBetween } from "../../src/lib/time";
 import { clientSecretsUrl } from "../../src/paths";
+import { DataTable } from "../components/data-table";
 import { CsrfField, Notice } from "../components/form";
 import { When } from "../components/when";
 
@@ -76,39 +77,27 @@ export function ClientSecretsSection(props: ClientSecretsSectionProps) {
           Issue a new client secret below, or add a public key for private_key_jwt.
         </p>
       ) : null}
-      {secrets.length === 0 ? (
-        <p class="muted">No secrets.</p>
-      ) : (
-        <div class="table-scroll">
-          <table class="grid client-secrets-table">
-            <caption class="visually-hidden">Client secrets of {registration.name}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Secret (hint)</th>
-                <th scope="col">State</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {secrets.map((secret) => (
-                <SecretRow
-                  secret={secret}
-                  site={site}
-                  base={base}
-                  now={now}
-                  lastLive={live.length === 1 && isLiveSecret(secret, now)}
-                  hasLiveKey={props.hasLiveKey}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <div class="table-scroll">
+        <DataTable
+          columns={["Secret (hint)", "State", "Created", "Last used", "Expires"]}
+          actions
+          label={`Client secrets of ${registration.name}`}
+          class="grid client-secrets-table"
+          rowCount={secrets.length}
+          empty="No secrets."
+        >
+          {secrets.map((secret) => (
+            <SecretRow
+              secret={secret}
+              site={site}
+              base={base}
+              now={now}
+              lastLive={live.length === 1 && isLiveSecret(secret, now)}
+              hasLiveKey={props.hasLiveKey}
+            />
+          ))}
+        </DataTable>
+      </div>
       <NewSecretForm base={base} csrfToken={props.csrfToken} live={live} />
     </section>
   );

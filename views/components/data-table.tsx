@@ -10,6 +10,8 @@ export function DataTable(props: {
   class?: string;
   rowCount?: number;
   empty?: Child;
+  /** A last column of row buttons, named for screen readers only. */
+  actions?: boolean;
   children: Child;
 }) {
   if (props.empty !== undefined && props.rowCount === 0) return <p class="muted">{props.empty}</p>;
@@ -20,6 +22,11 @@ export function DataTable(props: {
           {props.columns.map((column) => (
             <th scope="col">{column}</th>
           ))}
+          {props.actions ? (
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          ) : null}
         </tr>
       </thead>
       <tbody>{props.children}</tbody>

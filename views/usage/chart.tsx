@@ -1,4 +1,5 @@
 import type { UsageDay, UsageSummary } from "../../src/usage/queries";
+import { DataTable } from "../components/data-table";
 
 const count = (n: number) => n.toLocaleString("en-US");
 const plural = (n: number, one: string, many: string) => `${count(n)} ${n === 1 ? one : many}`;
@@ -80,25 +81,15 @@ export function UsageChart(props: { summary: UsageSummary; subject: string; id: 
       <details class="usage-numbers">
         <summary>Show the numbers</summary>
         <div class="table-scroll">
-          <table class="grid">
-            <caption class="visually-hidden">{name}</caption>
-            <thead>
+          <DataTable columns={["Day (UTC)", "Tokens", "Failures"]} label={name}>
+            {days.map((d) => (
               <tr>
-                <th scope="col">Day (UTC)</th>
-                <th scope="col">Tokens</th>
-                <th scope="col">Failures</th>
+                <td>{d.date}</td>
+                <td>{count(d.tokens)}</td>
+                <td>{count(d.failures)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {days.map((d) => (
-                <tr>
-                  <td>{d.date}</td>
-                  <td>{count(d.tokens)}</td>
-                  <td>{count(d.failures)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </div>
       </details>
     </figure>
