@@ -16,12 +16,14 @@ export const GRID_COLUMNS = [
   "last_used",
   "tokens_30d",
   "expires",
+  "state",
 ] as const;
 export type GridColumn = (typeof GRID_COLUMNS)[number];
 
 export const COLUMN_LABELS: Record<GridColumn, string> = {
   site: "Site",
   name: "Name",
+  state: "State",
   client_id: "Client ID",
   created: "Registration date",
   enabled: "Enabled",

@@ -86,6 +86,12 @@ function conditions(source: GridSource, query: GridQuery, now: number): SQL | un
   return and(...list);
 }
 
+/** §3 state as a number, in order of urgency (registrationState's boundaries). */
+function stateRank(now: number): SQL<number> {
+  return sql<number>`case when ${r.enabled} = 0 then 4 when ${r.expiresAt} <= ${now} then 0
+    when ${r.expiresAt} <= ${now + 7 * DAY} then 1 when ${r.expiresAt} <= ${now + 30 * DAY} then 2 else 3 end`;
+}
+
 /** Tokens of the last CHART_DAYS UTC days, from the registration's daily rows (at most 30 primary-key reads). */
 function tokens30d(now: number): SQL<number> {
   const firstDay = Math.floor(now / DAY) - CHART_DAYS + 1;
@@ -130,6 +136,9 @@ function ordering(source: GridSource, sort: GridColumn, dir: "asc" | "desc", now
       return [asc(sql`${r.lastUsedAt} is null`), d(r.lastUsedAt), ...thenName];
     case "expires":
       return [d(r.expiresAt), ...thenName];
+    case "state":
+      // Most urgent first when ascending: Expired, Expires within 7 days, within 30 days, Active, Disabled.
+      return [d(stateRank(now)), asc(r.expiresAt), ...thenName];
     case "tokens_30d":
       // Sums 30 daily rows per registration of the filter: the one order whose cost grows with the Site.
       return [d(tokens30d(now)), ...thenName];

@@ -26,7 +26,7 @@ import type { AppRegistration, Site } from "../db/schema";
 import type { AppEnv } from "../env";
 import { type FieldErrors, validated, validForm } from "../lib/forms";
 import { isHtmx, wantsFragment } from "../lib/htmx";
-import { addCalendarDays, calendarDateInZone, calendarDaysBetween } from "../lib/time";
+import { addCalendarDays, calendarDateInZone, calendarDaysBetween, parseCalendarDate } from "../lib/time";
 import { registrationsGridUrl } from "../paths";
 import { loadDailyUsage, loadUsage } from "../usage/queries";
 import { gridRoutes } from "./grid-routes";
@@ -179,7 +179,24 @@ const PAGE_NOTICES: Record<string, string> = {
   enabled: "Enabled: the registration accepts token requests again.",
   disabled: "Disabled: token requests with this Client ID fail until it is enabled again.",
   "secret-revoked": "The Client secret was revoked: token requests sending it fail.",
+  renewed: "Renewed: the new Expiration date is below. The Client ID and Client secret stay the same.",
 };
+
+const renewForm = z.object({
+  extend: z.enum(["30d", "90d", "1y", "date"], { error: "Choose +30 days, +90 days, +1 year or a date." }),
+  date: z.string().optional(),
+});
+
+/** The date a quick renewal sets: from the later of today and the current Expiration date (a renewal never shortens). */
+export function renewedDate(current: string, today: string, extend: "30d" | "90d" | "1y"): string {
+  const from = calendarDaysBetween(today, current) > 0 ? current : today;
+  if (extend === "30d") return addCalendarDays(from, 30);
+  if (extend === "90d") return addCalendarDays(from, 90);
+  const [y, m, d] = from.split("-").map(Number) as [number, number, number];
+  // A year later on the same day; 29 February becomes 28 February.
+  const last = new Date(Date.UTC(y + 1, m, 0)).getUTCDate();
+  return `${y + 1}-${String(m).padStart(2, "0")}-${String(Math.min(d, last)).padStart(2, "0")}`;
+}
 
 const enabledForm = z.object({ enabled: z.enum(["true", "false"], { error: "Send enabled=true or enabled=false." }) });
 
@@ -386,6 +403,51 @@ export const registrationRoutes = new Hono<AppEnv>()
           <RegistrationAuditTrail rows={audit} timeZone={site.timeZone} oob />
         </>,
       );
+    },
+  )
+  .post(
+    "/:id{[0-9]+}/renew",
+    validId,
+    validForm(renewForm, () => {
+      throw new HTTPException(400, { message: "Choose +30 days, +90 days, +1 year or a date." });
+    }),
+    async (c) => {
+      const { site } = c.var.siteContext;
+      const { id } = c.req.valid("param");
+      const form = c.req.valid("form");
+      const current = await loadOwned(c, id);
+      const today = calendarDateInZone(c.var.now, site.timeZone);
+      const date =
+        form.extend === "date" ? (form.date ?? "").trim() : renewedDate(current.expirationDate, today, form.extend);
+      const fields = valuesOfRow(current);
+      const version = await registrationVersion(current);
+      const input = {
+        ...fields,
+        scopes: fields.scopes as RegistrationFormInput["scopes"],
+        expirationDate: date,
+        lifetimeMinutes: Number(fields.lifetimeMinutes),
+      };
+      const refused = (errors: RegistrationFormErrors) =>
+        renderEditForm(c, current, { ...fields, expirationDate: date }, errors, version, 422);
+      if (!date) return refused({ expirationDate: "Enter the date to renew until." });
+      const errors = allErrors({}, { expirationDate: date }, site, c.var.now, current.expirationDate);
+      if (!parseCalendarDate(date)) return refused({ expirationDate: "Enter a real date as YYYY-MM-DD." });
+      if (errors.expirationDate) return refused(errors);
+      const db = createDb(c.env.DB);
+      const result = await updateRegistration(db, { site, actor: actorOf(c), id, version, input }, c.var.now);
+      switch (result.kind) {
+        case "not_found":
+          throw new HTTPException(404, { message: NOT_FOUND });
+        case "invalid":
+          return refused(result.errors);
+        case "conflict":
+          return refused({ form: "Someone changed this registration meanwhile. Check the values and save again." });
+        default:
+          return c.redirect(
+            `${catalogPath(site)}/${id}?notice=${result.kind === "updated" ? "renewed" : "unchanged"}`,
+            303,
+          );
+      }
     },
   )
   .get("/:id{[0-9]+}/delete", validId, async (c) => {

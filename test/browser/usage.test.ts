@@ -127,8 +127,8 @@ describe("usage charts in a real browser", () => {
       const states = await page.locator(".overview-states li").allTextContents();
       expect(states.map((t) => t.replace(/\s+/g, " ").trim())).toEqual([
         "1 Active",
-        "2 Expiring (30 d)",
-        "1 Expiring (7 d)",
+        "2 Expire within 30 days",
+        "1 Expire within 7 days",
         "0 Expired",
         "1 Disabled",
       ]);
@@ -136,7 +136,7 @@ describe("usage charts in a real browser", () => {
       await visible(page.getByRole("link", { name: "CI pipeline (deploy checks)" }).first());
       expect(await textOf(page.locator("#failing-heading + ol"))).toBe("CI pipeline (deploy checks): 17 failures");
       // A state is a link to that grid view.
-      await page.getByRole("link", { name: /^Expiring \(7 d\): 1/ }).click();
+      await page.getByRole("link", { name: /^Expire within 7 days: 1/ }).click();
       await visible(page.getByRole("link", { name: "SIEM connector" }));
       if (javaScriptEnabled) {
         await page.goto(`/sites/${slug}`);

@@ -24,6 +24,7 @@ describe("the Global Administrator's all-Sites grid (§4)", () => {
       "Enabled",
       "Last used",
       "Expires",
+      "State",
     ]);
     expect(gridRows(html)).toEqual([
       [
@@ -34,8 +35,18 @@ describe("the Global Administrator's all-Sites grid (§4)", () => {
         "Yes",
         "",
         "In 5 days",
+        "Expires within 7 days",
       ],
-      [`East ${tag}`, `${tag} tokyo`, a.registration.clientId, "2031-01-15 21:00 (Asia/Tokyo)", "Yes", "", "In 5 days"],
+      [
+        `East ${tag}`,
+        `${tag} tokyo`,
+        a.registration.clientId,
+        "2031-01-15 21:00 (Asia/Tokyo)",
+        "Yes",
+        "",
+        "In 5 days",
+        "Expires within 7 days",
+      ],
     ]);
     expect(html).toContain(`<a href="/sites/${east.slug}/settings/iam/app-registrations/${a.registration.id}">`);
     expect(html).not.toContain("+ New registration");

@@ -74,7 +74,7 @@ describe("views", () => {
 
   it("falls back to default settings when stored ones cannot be read", () => {
     expect(parseGridSettings("site", "not json")).toEqual({
-      columns: ["name", "client_id", "created", "enabled", "last_used", "expires"],
+      columns: ["name", "client_id", "created", "enabled", "last_used", "expires", "state"],
       pageSize: 25,
     });
     expect(parseGridSettings("site", JSON.stringify({ columns: ["expires"], pageSize: 1000 })).pageSize).toBe(25);

@@ -46,12 +46,28 @@ describe("the App registrations grid (§4)", () => {
     await seed(site, "charlie", { expirationDate: "2031-01-15" });
     const res = await admin.get(gridPath(site));
     const html = await bodyOf(res, 200);
-    expect(gridHeaders(html)).toEqual(["Name", "Client ID", "Registration date", "Enabled", "Last used", "Expires"]);
+    expect(gridHeaders(html)).toEqual([
+      "Name",
+      "Client ID",
+      "Registration date",
+      "Enabled",
+      "Last used",
+      "Expires",
+      "State",
+    ]);
     expect(gridRows(html)).toEqual([
-      ["Alpha", fresh.clientId, "2031-01-14 21:00 (Asia/Tokyo)", "No", "", "In 137 days"],
-      ["bravo", used.clientId, "2031-01-15 21:00 (Asia/Tokyo)", "Yes", "2031-01-15 19:00 (Asia/Tokyo)", "In 5 days"],
+      ["Alpha", fresh.clientId, "2031-01-14 21:00 (Asia/Tokyo)", "No", "", "In 137 days", "Disabled"],
+      [
+        "bravo",
+        used.clientId,
+        "2031-01-15 21:00 (Asia/Tokyo)",
+        "Yes",
+        "2031-01-15 19:00 (Asia/Tokyo)",
+        "In 5 days",
+        "Expires within 7 days",
+      ],
       // NOW is 21:00 on 15 January in Tokyo: a registration expiring on the 15th has expired.
-      ["charlie", expect.any(String), "2031-01-15 21:00 (Asia/Tokyo)", "Yes", "", "Expired"],
+      ["charlie", expect.any(String), "2031-01-15 21:00 (Asia/Tokyo)", "Yes", "", "Expired", "Expired"],
     ]);
     expect(html).toContain(`<a href="${gridPath(site)}/${fresh.id}">Alpha</a>`);
     expect(html).toContain('<th scope="col" aria-sort="ascending">');
@@ -142,10 +158,10 @@ describe("the App registrations grid (§4)", () => {
     const html = await bodyOf(res, 400);
     for (const problem of [
       "state must be one of active, expiring_30, expiring_7, expired, disabled.",
-      "sort must be one of name, client_id, created, enabled, last_used, tokens_30d, expires.",
+      "sort must be one of name, client_id, created, enabled, last_used, tokens_30d, expires, state.",
       "page must be between 1 and 100000.",
       "used_before must be a date as YYYY-MM-DD.",
-      "cols must list columns among name, client_id, created, enabled, last_used, tokens_30d, expires.",
+      "cols must list columns among name, client_id, created, enabled, last_used, tokens_30d, expires, state.",
       "dir must be asc or desc.",
       "q (name contains) is limited to 100 characters.",
     ]) {
@@ -318,7 +334,7 @@ describe("views (Default View ▼) and ⚙️ settings", () => {
     expect(JSON.parse(pref!.value)).toEqual({ columns: ["name", "enabled", "expires"], pageSize: 50 });
     // Someone else keeps the defaults.
     const other = await clientFor("site_admin", site);
-    expect(gridHeaders(await (await other.get(gridPath(site))).text())).toHaveLength(6);
+    expect(gridHeaders(await (await other.get(gridPath(site))).text())).toHaveLength(7);
   });
 
   it("answers the htmx settings form with the new grid and the URL to push", async () => {

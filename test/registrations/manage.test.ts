@@ -64,7 +64,9 @@ describe("the registration page (§4)", () => {
     const res = await admin.get(regPath(site, reg!.id));
     const html = await bodyOf(res, 200);
     expect(html).toContain("<h1>SIEM connector</h1>");
-    expect(html).toContain('<span class="state state-expiring-30">Expiring (30 d)</span>');
+    expect(html).toContain(
+      '<span class="state state-expiring-30" data-state="Expiring (30 d)">Expires within 30 days</span>',
+    );
     expect(html).toContain("<dt>Enabled</dt><dd>Yes</dd>");
     expect(html).toContain("<dt>Expires</dt><dd>In 17 days</dd>");
     expect(html).toContain("<dd>Ships logs</dd>");
@@ -131,19 +133,20 @@ describe("editing and renewing (§3, §4)", () => {
     });
     const path = regPath(site, registration.id);
     const before = await (await admin.get(path)).text();
-    expect(before).toContain('<span class="state state-expired">Expired</span>');
+    expect(before).toContain('<span class="state state-expired" data-state="Expired">Expired</span>');
     expect(before).toContain(`data-registration-id="${registration.id}"`); // the §6 banner
     expect(before).toContain("Renew it by moving the Expiration date forward");
 
     const res = await admin.post(`${path}/edit`, await editForm(admin, path, { expirationDate: "2031-07-01" }));
     expect(res.status).toBe(303);
     const after = await (await admin.get(path)).text();
-    expect(after).toContain('<span class="state state-active">Active</span>');
+    expect(after).toContain('<span class="state state-active" data-state="Active">Active</span>');
     expect(after).not.toContain(`data-registration-id="${registration.id}"`);
     const grid = gridRows(await (await admin.get(gridPath(site))).text());
     expect(grid).toHaveLength(1);
     expect(grid[0]?.[0]).toBe("Expired backup");
-    expect(grid[0]?.at(-1)).toBe("In 167 days");
+    expect(grid[0]?.[5]).toBe("In 167 days");
+    expect(grid[0]?.at(-1)).toBe("Active");
   });
 
   it("lets other fields of an expired registration change while its past date stays as it is", async () => {
@@ -287,7 +290,7 @@ describe("enable and disable in place (§3, §4)", () => {
     expect(audit.map((a) => a.action)).toEqual(["create", "disable"]);
     expect(JSON.parse(audit[1]!.changes)).toEqual({ enabled: [true, false] });
     const page = await (await admin.get(`${path}?notice=disabled`)).text();
-    expect(page).toContain('<span class="state state-disabled">Disabled</span>');
+    expect(page).toContain('<span class="state state-disabled" data-state="Disabled">Disabled</span>');
     expect(page).toContain("Disabled: token requests with this Client ID fail until it is enabled again.");
   });
 

@@ -195,8 +195,8 @@ describe("the overview", () => {
     ) as Record<string, [string, number]>;
     expect(Object.fromEntries(Object.entries(states).map(([k, v]) => [k, v[1]]))).toEqual({
       Active: 3,
-      "Expiring (30 d)": 2,
-      "Expiring (7 d)": 1,
+      "Expire within 30 days": 2,
+      "Expire within 7 days": 1,
       Expired: 1,
       Disabled: 1,
     });

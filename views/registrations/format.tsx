@@ -8,6 +8,22 @@ const STATE_CLASSES: Record<RegistrationState, string> = {
   Disabled: "state state-disabled",
 };
 
+/**
+ * The pill's words: unambiguous about time ("Expires within 7 days", never "7 d" beside "In 5 days"); the §3 state
+ * name stays in `data-state` and in filters.
+ */
+export const STATE_WORDS: Record<RegistrationState, string> = {
+  Active: "Active",
+  "Expiring (30 d)": "Expires within 30 days",
+  "Expiring (7 d)": "Expires within 7 days",
+  Expired: "Expired",
+  Disabled: "Disabled",
+};
+
 export function StateBadge({ state }: { state: RegistrationState }) {
-  return <span class={STATE_CLASSES[state]}>{state}</span>;
+  return (
+    <span class={STATE_CLASSES[state]} data-state={state}>
+      {STATE_WORDS[state]}
+    </span>
+  );
 }

@@ -15,12 +15,13 @@ import {
   STATE_FILTERS,
   serializeGridQuery,
 } from "../../src/registrations/grid-query";
-import { expiresLabel, isExpired } from "../../src/registrations/lifecycle";
+import { expiresLabel, isExpired, registrationState } from "../../src/registrations/lifecycle";
 import { CsrfField, Notice } from "../components/form";
 import { gridNavigation } from "../components/format";
 import { FilterProblems } from "../components/paged-results";
 import { When } from "../components/when";
 import { Sparkline } from "../usage/chart";
+import { StateBadge } from "./format";
 
 export const GRID_ID = "registrations-grid";
 
@@ -254,6 +255,12 @@ function Cell({ model, row, column }: { model: GridModel; row: GridRow; column: 
           <a href={registrationHref(row)}>{row.name}</a>
         </td>
       );
+    case "state":
+      return (
+        <td>
+          <StateBadge state={registrationState(row, model.now)} />
+        </td>
+      );
     case "client_id":
       return (
         <td>
@@ -364,7 +371,7 @@ export function RegistrationGrid({ model }: { model: GridModel }) {
               </tr>
             ) : (
               model.page.rows.map((row) => (
-                <tr data-registration-id={String(row.id)}>
+                <tr data-registration-id={String(row.id)} class={row.enabled ? undefined : "disabled"}>
                   {model.columns.map((column) => (
                     <Cell model={model} row={row} column={column} />
                   ))}

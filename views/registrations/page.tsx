@@ -51,7 +51,39 @@ export function StatusSection({ site, registration, base, csrfToken, now }: Prop
           {registration.enabled ? "Disable" : "Enable"}
         </button>
       </form>
+      <RenewForm action={`${base}/${registration.id}/renew`} csrfToken={csrfToken} urgent={state === "Expired"} />
     </section>
+  );
+}
+
+/**
+ * Renew in one post (works without JavaScript): +30 days, +90 days or +1 year from the later of today and the current
+ * Expiration date, or until a chosen date. The Client ID and secrets stay the same (§3).
+ */
+function RenewForm({ action, csrfToken, urgent }: { action: string; csrfToken: string; urgent: boolean }) {
+  const kind = urgent ? "primary" : "secondary";
+  return (
+    <form method="post" action={action} class="renew-form">
+      <CsrfField token={csrfToken} />
+      <fieldset>
+        <legend>Renew</legend>
+        <button type="submit" name="extend" value="30d" class={kind}>
+          +30 days
+        </button>{" "}
+        <button type="submit" name="extend" value="90d" class={kind}>
+          +90 days
+        </button>{" "}
+        <button type="submit" name="extend" value="1y" class={kind}>
+          +1 year
+        </button>
+        <span class="renew-date">
+          <label for="renew-date">or until</label> <input id="renew-date" name="date" type="date" />{" "}
+          <button type="submit" name="extend" value="date" class="secondary">
+            Renew until this date
+          </button>
+        </span>
+      </fieldset>
+    </form>
   );
 }
 

@@ -6,8 +6,8 @@ import { UsageChart, UsageTotals } from "./chart";
 
 const STATES: [StateFilter, string][] = [
   ["active", "Active"],
-  ["expiring_30", "Expiring (30 d)"],
-  ["expiring_7", "Expiring (7 d)"],
+  ["expiring_30", "Expire within 30 days"],
+  ["expiring_7", "Expire within 7 days"],
   ["expired", "Expired"],
   ["disabled", "Disabled"],
 ];
