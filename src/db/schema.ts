@@ -364,7 +364,7 @@ export const siteUsageDaily = sqliteTable(
 export const apiIdempotencyKeys = sqliteTable(
   "api_idempotency_keys",
   {
-    /** The calling registration's Client ID. */
+    /** The caller: a registration's Client ID (management API), or `user:<id>` (the create form's one-time token). */
     callerClientId: text("caller_client_id").notNull(),
     key: text("key").notNull(),
     /** SHA-256 (hex) of the request body as sent. */

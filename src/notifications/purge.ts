@@ -1,9 +1,9 @@
-import { purgeIdempotencyKeys } from "../api/management/queries";
 import { purgeSecurityEvents } from "../audit/retention";
 import { purgeRetiredSecrets } from "../client-secrets/repository";
 import { createDb } from "../db/client";
 import { DAY } from "../lib/time";
 import { purgeUsedAssertions } from "../oauth/assertion-replay";
+import { purgeIdempotencyKeys } from "../registrations/idempotency";
 import { purgeUsageCounts } from "../usage/queries";
 
 /** Throttle windows are minutes long; a day-old window can no longer count. */

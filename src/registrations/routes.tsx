@@ -12,7 +12,7 @@ import {
   RegistrationPage,
   StatusSection,
 } from "../../views/registrations/page";
-import { SecretOncePage } from "../../views/registrations/secret";
+import { AlreadyCreatedPage, SecretOncePage } from "../../views/registrations/secret";
 import { siteCrumbs } from "../../views/shell/pages";
 import { UsageSection } from "../../views/usage/chart";
 import { listAuditTrail } from "../audit/admin-audit";
@@ -23,18 +23,22 @@ import { listClientKeys } from "../client-keys/repository";
 import { secretsSectionProps } from "../client-secrets/routes";
 import { createDb } from "../db/client";
 import type { AppRegistration, Site } from "../db/schema";
+import { apiIdempotencyKeys } from "../db/schema";
 import type { AppEnv } from "../env";
+import { randomToken } from "../lib/crypto";
 import { type FieldErrors, validated, validForm } from "../lib/forms";
 import { isHtmx, wantsFragment } from "../lib/htmx";
 import { addCalendarDays, calendarDateInZone, calendarDaysBetween, parseCalendarDate } from "../lib/time";
 import { registrationsGridUrl } from "../paths";
 import { loadDailyUsage, loadUsage } from "../usage/queries";
 import { gridRoutes } from "./grid-routes";
+import { findIdempotencyKey } from "./idempotency";
 import {
   createRegistration,
   deleteRegistration,
   editableFields,
   expirationRules,
+  findByClientId,
   findRegistration,
   registrationVersion,
   setRegistrationEnabled,
@@ -48,8 +52,8 @@ import {
   type RegistrationFormErrors,
   type RegistrationFormInput,
   type RegistrationFormValues,
+  registrationCreateForm,
   registrationEditForm,
-  registrationForm,
 } from "./validation";
 
 /** `/sites/:site/settings/iam/app-registrations` of the request's Site. */
@@ -124,6 +128,7 @@ function renderCreateForm(
   values: RegistrationFormValues,
   errors: RegistrationFormErrors,
   status: 200 | 422,
+  formToken: string = randomToken(16),
 ) {
   const { site } = c.var.siteContext;
   c.status(status);
@@ -135,6 +140,7 @@ function renderCreateForm(
       csrfToken={csrfOf(c)}
       values={values}
       errors={errors}
+      formToken={formToken}
       timeZone={site.timeZone}
       {...dateLimits(site, c.var.now)}
     />,
@@ -238,17 +244,70 @@ export const registrationRoutes = new Hono<AppEnv>()
   )
   .post(
     "/new",
-    validForm(registrationForm, (c, sent, fieldErrors) => {
+    validForm(registrationCreateForm, (c, sent, fieldErrors) => {
       const { site } = c.var.siteContext;
       const errors = allErrors(fieldErrors, sent, site, c.var.now);
-      return renderCreateForm(c, formValuesFromRaw(sent), errors, 422);
+      // The same token again: an invalid form created nothing, so it may still be used.
+      const token =
+        typeof sent.formToken === "string" && /^[A-Za-z0-9_-]{16,64}$/.test(sent.formToken)
+          ? sent.formToken
+          : undefined;
+      return renderCreateForm(c, formValuesFromRaw(sent), errors, 422, token);
     }),
     async (c) => {
       const { site } = c.var.siteContext;
-      const input = c.req.valid("form");
+      const { formToken, ...input } = c.req.valid("form");
       const db = createDb(c.env.DB);
-      const created = await createRegistration(db, c.env.SECRET_PEPPER, { site, actor: actorOf(c), input }, c.var.now);
-      if (!created.ok) return renderCreateForm(c, valuesOf(input), created.errors, 422);
+      const actor = actorOf(c);
+      const owner = `user:${actor.id}`;
+      const alreadyCreated = async () => {
+        if (!formToken) return null;
+        const seen = await findIdempotencyKey(db, owner, formToken, c.var.now);
+        if (!seen) return null;
+        const existing = await findByClientId(db, site.id, seen.clientId);
+        return c.render(
+          <AlreadyCreatedPage
+            name={existing?.name ?? null}
+            registrationHref={existing ? `${catalogPath(site)}/${existing.id}` : null}
+            gridHref={catalogPath(site)}
+          />,
+          { title: `Already created · ${site.name}`, breadcrumbs: catalogCrumbs(site, { label: "Already created" }) },
+        );
+      };
+      const again = await alreadyCreated();
+      if (again) return again;
+      let created: Awaited<ReturnType<typeof createRegistration>>;
+      try {
+        created = await createRegistration(
+          db,
+          c.env.SECRET_PEPPER,
+          {
+            site,
+            actor,
+            input,
+            // The token is spent in the same batch: a second send of this form finds it and creates nothing.
+            alongside: (clientId) =>
+              formToken
+                ? [
+                    db.insert(apiIdempotencyKeys).values({
+                      callerClientId: owner,
+                      key: formToken,
+                      requestHash: "",
+                      clientId,
+                      createdAt: c.var.now,
+                    }),
+                  ]
+                : [],
+          },
+          c.var.now,
+        );
+      } catch (error) {
+        // Two sends at once: the second batch failed as a whole on the spent token.
+        const raced = await alreadyCreated();
+        if (raced) return raced;
+        throw error;
+      }
+      if (!created.ok) return renderCreateForm(c, valuesOf(input), created.errors, 422, formToken);
       // §4: the secret page answers this POST itself: no redirect carries the secret, and nothing stores it.
       c.header("Pragma", "no-cache");
       c.status(201);

@@ -88,6 +88,15 @@ export function findRegistration(db: Db, siteId: number, id: number) {
     .get();
 }
 
+/** A registration of one Site by its Client ID (§10: ownership is part of the lookup). */
+export function findByClientId(db: Db, siteId: number, clientId: string) {
+  return db
+    .select()
+    .from(appRegistrations)
+    .where(and(eq(appRegistrations.siteId, siteId), eq(appRegistrations.clientId, clientId)))
+    .get();
+}
+
 /**
  * The audit event of a change to the registration rows `where` selects, as an `INSERT … SELECT` from those rows: run
  * in the same batch just before the change, it writes the event only if the change has a row to act on.

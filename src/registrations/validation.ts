@@ -65,6 +65,14 @@ export const registrationForm = z.object({
 
 export type RegistrationFormInput = z.output<typeof registrationForm>;
 
+/** The create form also carries a one-time token (a resubmission creates nothing: see the create route). */
+export const registrationCreateForm = registrationForm.extend({
+  formToken: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,64}$/, "Reload the page and try again.")
+    .optional(),
+});
+
 /** The edit form also carries the version of the values it was opened with (optimistic concurrency). */
 export const registrationEditForm = registrationForm.extend({
   version: single("Reload the page and try again.").regex(/^[0-9a-f]{16}$/, "Reload the page and try again."),

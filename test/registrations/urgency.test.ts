@@ -4,7 +4,17 @@ import { appRegistrations } from "../../src/db/schema";
 import { renewedDate } from "../../src/registrations/routes";
 import { db } from "../helpers/app";
 import { bodyOf, textOf } from "../helpers/html";
-import { auditOf, gridPath, gridRows, NOW, regPath, siteWithAdmin } from "../helpers/registration-pages";
+import {
+  auditOf,
+  createForm,
+  gridPath,
+  gridRows,
+  NOW,
+  registrationsOf,
+  regPath,
+  SECRET_IN_PAGE,
+  siteWithAdmin,
+} from "../helpers/registration-pages";
 import { createRegistration } from "../helpers/registrations";
 
 const DAY = 86_400_000;
@@ -83,5 +93,40 @@ describe("Renew on the Status card", () => {
     expect((await admin.post(`${regPath(site, registration.id)}/renew`, { extend: "forever" })).status).toBe(400);
     const after = await db().select().from(appRegistrations).where(eq(appRegistrations.id, registration.id)).get();
     expect(after?.expirationDate).toBe(dateAt(NOW + 400 * DAY));
+  });
+});
+
+describe("a create form sent again (reload or Back of the secret page)", () => {
+  it("creates nothing and reveals nothing, and says plainly that the registration exists", async () => {
+    const { site, admin } = await siteWithAdmin();
+    const form = await bodyOf(await admin.get(`${gridPath(site)}/new`), 200);
+    const formToken = /name="formToken" value="([A-Za-z0-9_-]+)"/.exec(form)?.[1] ?? "";
+    expect(formToken).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+    const fields = { ...createForm({ name: "Sent twice" }), formToken };
+    const first = await admin.post(`${gridPath(site)}/new`, fields);
+    const secret = SECRET_IN_PAGE.exec(await bodyOf(first, 201))?.[1] ?? "";
+    expect(secret).toMatch(/^asc_/);
+
+    const again = await admin.post(`${gridPath(site)}/new`, fields);
+    const html = await bodyOf(again, 200);
+    expect(textOf(html)).toContain("This registration was already created");
+    expect(textOf(html)).toContain("“Sent twice” exists. This form was sent before, so nothing new was created.");
+    expect(html).not.toContain(secret);
+    expect(SECRET_IN_PAGE.test(html)).toBe(false);
+    expect((await registrationsOf(site.id)).map((r) => r.name)).toEqual(["Sent twice"]);
+
+    // A refused form keeps its token: fixing it and sending creates the registration once.
+    const other = await bodyOf(await admin.get(`${gridPath(site)}/new`), 200);
+    const token2 = /name="formToken" value="([A-Za-z0-9_-]+)"/.exec(other)?.[1] ?? "";
+    const refused = await admin.post(`${gridPath(site)}/new`, { ...createForm({ name: "" }), formToken: token2 });
+    expect(await bodyOf(refused, 422)).toContain(`name="formToken" value="${token2}"`);
+    expect(
+      (await admin.post(`${gridPath(site)}/new`, { ...createForm({ name: "Fixed" }), formToken: token2 })).status,
+    ).toBe(201);
+    expect(
+      (await admin.post(`${gridPath(site)}/new`, { ...createForm({ name: "Fixed" }), formToken: token2 })).status,
+    ).toBe(200);
+    expect(await registrationsOf(site.id)).toHaveLength(2);
+    expect((await admin.post(`${gridPath(site)}/new`, { ...createForm(), formToken: "short" })).status).toBe(422);
   });
 });

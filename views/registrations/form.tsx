@@ -19,6 +19,8 @@ export interface RegistrationFormProps {
   errors: RegistrationFormErrors;
   /** Edit: the version of the values the form was opened with. */
   version?: string;
+  /** Create: a one-time token, so a resubmission (reload, Back) creates nothing and reveals nothing. */
+  formToken?: string;
   timeZone: string;
   /** First and last allowed Expiration dates (browser hints; the server checks again). */
   minDate: string;
@@ -87,6 +89,7 @@ export function RegistrationForm(props: RegistrationFormProps) {
       ) : null}
       <CsrfField token={props.csrfToken} />
       {props.version ? <input type="hidden" name="version" value={props.version} /> : null}
+      {props.formToken ? <input type="hidden" name="formToken" value={props.formToken} /> : null}
 
       <label for="name">Name</label>
       <input

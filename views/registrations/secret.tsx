@@ -57,3 +57,31 @@ export function SecretOncePage({
     </section>
   );
 }
+
+/**
+ * A create form sent again (a reload or Back of the secret page): nothing new was created, and the secret is not
+ * shown again.
+ */
+export function AlreadyCreatedPage(props: { name: string | null; registrationHref: string | null; gridHref: string }) {
+  return (
+    <section class="catalog card narrow">
+      <h1>This registration was already created</h1>
+      <p>
+        {props.name ? <>“{props.name}” exists. </> : null}This form was sent before, so nothing new was created. Its
+        Client secret was shown once, on the page that answered the first send, and cannot be shown again.
+      </p>
+      <p>
+        If the secret was not copied, open the registration and click <strong>New client secret</strong>, then revoke
+        the old one: the Client ID does not change.
+      </p>
+      <p class="form-actions">
+        {props.registrationHref ? (
+          <a class="button primary" href={props.registrationHref}>
+            Open the registration
+          </a>
+        ) : null}
+        <a href={props.gridHref}>Back to App registrations</a>
+      </p>
+    </section>
+  );
+}

@@ -4,15 +4,9 @@ import { securityLogConditions } from "../../audit/query";
 import type { ClientKeySummary } from "../../client-keys/repository";
 import { type ClientSecretSummary, secretState } from "../../client-secrets/policy";
 import type { Db } from "../../db/client";
-import {
-  type AppRegistration,
-  apiIdempotencyKeys,
-  appRegistrations,
-  type Site,
-  securityEvents,
-  sites,
-} from "../../db/schema";
+import { type AppRegistration, appRegistrations, type Site, securityEvents, sites } from "../../db/schema";
 import { base64url, fromBase64url } from "../../lib/crypto";
+
 import { DAY, MINUTE, startOfDayInZone } from "../../lib/time";
 import type { Scope } from "../../oauth/config";
 import { registrationState } from "../../registrations/lifecycle";
@@ -100,14 +94,6 @@ export async function loadSiteAndCaller(db: Db, slug: string, callerClientId: st
       .limit(1),
   ]);
   return { site: siteRows[0] ?? null, caller: callerRows[0] ?? null };
-}
-
-export function findByClientId(db: Db, siteId: number, clientId: string) {
-  return db
-    .select()
-    .from(appRegistrations)
-    .where(and(eq(appRegistrations.siteId, siteId), eq(appRegistrations.clientId, clientId)))
-    .get();
 }
 
 function encodeCursor(id: number): string {
@@ -226,34 +212,4 @@ export async function securityEventsFeed(
     })),
     nextSinceId: settled.at(-1)?.id ?? since,
   };
-}
-
-/** Idempotency-Key rows are kept this long. */
-export const IDEMPOTENCY_WINDOW = DAY;
-
-export function findIdempotencyKey(db: Db, callerClientId: string, key: string, now: number) {
-  return db
-    .select()
-    .from(apiIdempotencyKeys)
-    .where(
-      and(
-        eq(apiIdempotencyKeys.callerClientId, callerClientId),
-        eq(apiIdempotencyKeys.key, key),
-        gt(apiIdempotencyKeys.createdAt, now - IDEMPOTENCY_WINDOW),
-      ),
-    )
-    .get();
-}
-
-/** The cron's purge of Idempotency-Key rows past their 24 hours. */
-export async function purgeIdempotencyKeys(d1: D1Database, now: number, options: { batchSize: number }) {
-  const result = await d1
-    .prepare(
-      `DELETE FROM api_idempotency_keys WHERE rowid IN (SELECT rowid FROM api_idempotency_keys
-         WHERE created_at <= ?1 ORDER BY created_at LIMIT ?2)`,
-    )
-    .bind(now - IDEMPOTENCY_WINDOW, options.batchSize)
-    .run();
-  const deleted = result.meta.changes ?? 0;
-  return { deleted, done: deleted < options.batchSize };
 }

@@ -17,9 +17,11 @@ import { type AppRegistration, apiIdempotencyKeys, type Site } from "../../db/sc
 import { sha256Hex } from "../../lib/crypto";
 import { parseCalendarDate, startOfDayInZone } from "../../lib/time";
 import { isManagementScope, type Scope } from "../../oauth/config";
+import { findIdempotencyKey, IDEMPOTENCY_WINDOW } from "../../registrations/idempotency";
 import {
   createRegistration,
   deleteRegistration,
+  findByClientId,
   registrationVersion,
   updateRegistration,
 } from "../../registrations/service";
@@ -28,9 +30,6 @@ import { type ApiEnv, deny, refuseSite, requireAccess } from "../bearer";
 import { problem, validationProblem } from "../problem";
 import {
   decodeCursor,
-  findByClientId,
-  findIdempotencyKey,
-  IDEMPOTENCY_WINDOW,
   listRegistrationsPage,
   loadSiteAndCaller,
   securityEventsFeed,
