@@ -142,6 +142,7 @@ export const layout = jsxRenderer<AppEnv>(
           {session ? <meta name="csrf-token" content={session.csrfToken} /> : null}
           <title>{`${title} · AlloyScan`}</title>
           <link rel="stylesheet" href={STATIC.css.path} />
+          <link rel="icon" type="image/svg+xml" href={STATIC.icon.path} />
           <script src={STATIC.htmx.path} defer></script>
           <script src={STATIC.js.path} defer></script>
         </head>

@@ -119,6 +119,19 @@ describe("security headers", () => {
     expect(await js.text()).toContain("htmx");
     expect((await call("/static/htmx-0.0.0-deadbeef.min.js")).status).toBe(404);
   });
+
+  it("have a favicon, served by this Worker, also where browsers ask for /favicon.ico", async () => {
+    const html = await (await call("/sign-in")).text();
+    const icon = /<link rel="icon" type="image\/svg\+xml" href="(\/static\/icon-[0-9a-f]{8}\.svg)"/.exec(html)?.[1];
+    expect(icon).toBeDefined();
+    const svg = await call(icon ?? "");
+    expect(svg.status).toBe(200);
+    expect(svg.headers.get("Content-Type")).toBe("image/svg+xml");
+    expect(await svg.text()).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const legacy = await call("/favicon.ico");
+    expect(legacy.status).toBe(301);
+    expect(legacy.headers.get("Location")).toBe(icon);
+  });
 });
 
 describe("admin answers are never cached", () => {

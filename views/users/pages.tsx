@@ -52,7 +52,6 @@ function UserToggles({ user, view, csrf, isSelf }: { user: UserSummary; view: Vi
           label="Disable"
           ariaLabel={`Disable ${user.email}`}
           confirm={`Disable ${user.email}? Their sessions end at once and they can no longer sign in.`}
-          danger
         />
       )}
       {user.isGlobalAdmin ? (
