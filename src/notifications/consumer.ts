@@ -33,6 +33,7 @@ async function loadDelivery(db: Db, deliveryId: number) {
       dedupeKey: notifications.dedupeKey,
       expirationDate: notifications.expirationDate,
       expiresAt: notifications.expiresAt,
+      firedAt: notifications.firedAt,
       siteSlug: sites.slug,
       siteName: sites.name,
       siteTimeZone: sites.timeZone,
@@ -86,6 +87,7 @@ export async function deliver(env: Bindings, deliveryId: number, now: number): P
         secret: delivery.dedupeKey.startsWith("secret:") ? { hint: delivery.secretHint } : null,
         expirationDate: delivery.expirationDate,
         expiresAt: delivery.expiresAt,
+        asOf: delivery.firedAt,
       },
       publicOrigin(env),
     );

@@ -1,7 +1,7 @@
 import { type ExpiryEmail, ExpiryNoticeEmail } from "../../views/notifications/expiry-email";
 import { hintLabel } from "../client-secrets/policy";
 import type { Bindings } from "../env";
-import { formatInstant } from "../lib/time";
+import { calendarDateInZone, calendarDaysBetween, formatInstant } from "../lib/time";
 import { registrationsGridUrl, registrationUrl } from "../paths";
 import { SECRET_TEMPLATE_TITLES, TEMPLATE_TITLES } from "./cadence";
 import type { NotificationRow } from "./log-query";
@@ -25,7 +25,28 @@ export function publicOrigin(env: Pick<Bindings, "ISSUER">): string {
 export type ExpiryNotice = Pick<
   NotificationRow,
   "template" | "registrationId" | "registrationName" | "clientId" | "key" | "secret" | "expirationDate" | "expiresAt"
-> & { siteSlug: string; siteName: string; siteTimeZone: string };
+> & {
+  siteSlug: string;
+  siteName: string;
+  siteTimeZone: string;
+  /**
+   * When the notice fired. With it, the title says the real time left then ("expires in 5 days, on 2031-03-01")
+   * even when the §5 milestone that fired was "7 days"; the notification log keeps the milestone's title.
+   */
+  asOf?: number;
+};
+
+/** "today", "in 1 day", "in N days": calendar days in the Site's zone, like the grid's Expires column. */
+function timeLeft(notice: ExpiryNotice, asOf: number): string {
+  const days = Math.max(0, calendarDaysBetween(calendarDateInZone(asOf, notice.siteTimeZone), notice.expirationDate));
+  return days === 0 ? "today" : days === 1 ? "in 1 day" : `in ${days} days`;
+}
+
+/** The title of an email: the milestone's, or the real time left when the notice fired, and the date. */
+function titleOf(notice: ExpiryNotice, milestone: string, subject: "App registration" | "Client secret"): string {
+  if (notice.template === "expired" || notice.asOf === undefined) return milestone;
+  return `${subject} expires ${timeLeft(notice, notice.asOf)}, on ${notice.expirationDate}`;
+}
 
 /** Names are user-entered: inside an email header or a line of text they never carry control characters. */
 const oneLine = (value: string) => value.replace(/\p{Cc}+/gu, " ").trim();
@@ -48,7 +69,7 @@ function subjectOf(notice: ExpiryNotice, name: string, site: string, when: strin
     // Never the secret: its hint is the only part of it ever shown again (§2).
     const hint = hintLabel(notice.secret.hint);
     return {
-      title: SECRET_TEMPLATE_TITLES[notice.template],
+      title: titleOf(notice, SECRET_TEMPLATE_TITLES[notice.template], "Client secret"),
       label: `${hint} of ${name} (${site})`,
       phrase: `The Client secret ${hint} of the App registration ${name} in ${site}`,
       fact: ["Client secret (hint)", hint],
@@ -69,7 +90,7 @@ function subjectOf(notice: ExpiryNotice, name: string, site: string, when: strin
     const action =
       "Open the registration, add a new public key and switch the service to it before the old one expires.";
     return {
-      title: TEMPLATE_TITLES[notice.template],
+      title: titleOf(notice, TEMPLATE_TITLES[notice.template], "App registration"),
       label: `public key ${kid} of ${name} (${site})`,
       phrase: `The public key ${kid} of the App registration ${name} in ${site}`,
       fact: ["Public key (kid)", kid],
@@ -81,7 +102,7 @@ function subjectOf(notice: ExpiryNotice, name: string, site: string, when: strin
     };
   }
   return {
-    title: TEMPLATE_TITLES[notice.template],
+    title: titleOf(notice, TEMPLATE_TITLES[notice.template], "App registration"),
     label: `${name} (${site})`,
     phrase: `The App registration ${name} in ${site}`,
     fact: null,

@@ -5,7 +5,7 @@ import { RETIRED_SECRET_RETENTION } from "../../src/client-secrets/policy";
 import { purgeRetiredSecrets } from "../../src/client-secrets/repository";
 import type { Site } from "../../src/db/schema";
 import { adminAuditEvents, appRegistrations, clientSecrets, notifications } from "../../src/db/schema";
-import { DAY, MINUTE } from "../../src/lib/time";
+import { calendarDateInZone, DAY, MINUTE } from "../../src/lib/time";
 import { hashClientSecret } from "../../src/registrations/secrets";
 import { db } from "../helpers/app";
 import { bodyOf, textOf } from "../helpers/html";
@@ -368,7 +368,7 @@ describe("expiry notices and retention", () => {
     ]);
     const mine = queue.emails.filter((e) => e.subject.includes(registration.name));
     expect(mine.map((e) => e.subject)).toEqual([
-      `Client secret expires in 7 days: ${oldSecret.slice(0, 8)}… of ${registration.name} (${site.name})`,
+      `Client secret expires in 7 days, on ${calendarDateInZone(NOW + 7 * DAY, site.timeZone)}: ${oldSecret.slice(0, 8)}… of ${registration.name} (${site.name})`,
       `Client secret has expired: ${oldSecret.slice(0, 8)}… of ${registration.name} (${site.name})`,
     ]);
     for (const email of mine) {

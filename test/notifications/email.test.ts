@@ -41,6 +41,21 @@ describe("expiration notice emails", () => {
     expect(email.html.startsWith('<!DOCTYPE html><html lang="en">')).toBe(true);
   });
 
+  it("state the real time left when the notice fired, with the date, not the milestone's 7 days", async () => {
+    // Europe/Berlin: 2031-02-24 10:00 is five calendar days before the Expiration date 2031-03-01.
+    const email = await renderExpiryEmail(
+      notice({ template: "expires_in_7_days", asOf: Date.UTC(2031, 1, 24, 9) }),
+      ORIGIN,
+    );
+    expect(email.subject).toBe("App registration expires in 5 days, on 2031-03-01: Nightly backup (Main Site)");
+    expect(email.text.split("\n")[0]).toBe("App registration expires in 5 days, on 2031-03-01");
+    const lastDay = await renderExpiryEmail(
+      notice({ template: "expires_in_7_days", asOf: Date.UTC(2031, 1, 28, 10) }),
+      ORIGIN,
+    );
+    expect(lastDay.subject).toBe("App registration expires in 1 day, on 2031-03-01: Nightly backup (Main Site)");
+  });
+
   it("say the registration has expired, and what recovering takes", async () => {
     const email = await renderExpiryEmail(notice({ template: "expired" }), ORIGIN);
     expect(email.subject).toBe("App registration has expired: Nightly backup (Main Site)");

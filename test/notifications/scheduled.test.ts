@@ -108,9 +108,12 @@ describe("the cron fires the §5 notices", () => {
     expect(queue.emails).toHaveLength(7);
     expect(queue.emails.filter((e) => e.to === siteAdmins[0]).map((e) => e.subject)).toEqual([
       `App registration has expired: ${expired.name} (${site.name})`,
-      `App registration expires in 7 days: ${sevenDays.name} (${site.name})`,
-      `App registration expires in 30 days: ${thirtyDays.name} (${site.name})`,
+      // The milestone fired (7 or 30 days); the subject says the real time left then, and the date.
+      `App registration expires in 3 days, on ${utcDate(E + 3 * DAY)}: ${sevenDays.name} (${site.name})`,
+      `App registration expires in 20 days, on ${utcDate(E + 20 * DAY)}: ${thirtyDays.name} (${site.name})`,
     ]);
+    // The log keeps the milestone.
+    expect(fired.map((n) => n.template)).toContain("expires_in_7_days");
 
     // The same instant again, and the next run: nothing new is written or sent.
     await runScheduled(E, queue.env);
@@ -376,7 +379,7 @@ describe("the cron fires the §5 notices", () => {
     // 06:00 UTC on 4 April is 02:00 in New York: the Site's date.
     expect(fired[0]?.expirationDate).toBe("2040-04-04");
     expect(queue.emails[0]?.subject).toBe(
-      `App registration expires in 7 days: public key signing-2040 of ${registration.name} (${site.name})`,
+      `App registration expires in 3 days, on 2040-04-04: public key signing-2040 of ${registration.name} (${site.name})`,
     );
   });
 });
