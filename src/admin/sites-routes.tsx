@@ -1,7 +1,15 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ActionErrorProps, Errors, Values } from "../../views/components/form";
-import { NewSitePage, SitePage, SiteRow, SitesPage, sitesCrumbs, siteValues } from "../../views/sites/pages";
+import {
+  NewSitePage,
+  RestApiOffConfirmation,
+  SitePage,
+  SiteRow,
+  SitesPage,
+  sitesCrumbs,
+  siteValues,
+} from "../../views/sites/pages";
 import { listAuditTrail } from "../audit/admin-audit";
 import { actorOf, csrfOf } from "../auth/guards";
 import { createDb, type Db } from "../db/client";
@@ -64,6 +72,31 @@ function renderNewSite(c: Ctx, values: Values, errors: Errors, status: 200 | 422
     title: "New Site",
     breadcrumbs: sitesCrumbs("New Site"),
   });
+}
+
+/**
+ * Turning a Site's REST API off stops every registration of it: a post that is not confirmed (no `confirmed=yes`,
+ * which the dialog of the htmx toggle or the confirmation page adds) answers the confirmation page instead, naming
+ * how many registrations it stops. Null when the post is confirmed.
+ */
+async function confirmRestApiOff(c: Ctx, summary: SiteSummary, action: string): Promise<Response | null> {
+  const body = await c.req.parseBody();
+  if (body.confirmed === "yes") return null;
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (typeof value === "string" && name !== "_csrf" && name !== "confirmed") fields[name] = value;
+  }
+  c.status(200);
+  return c.render(
+    <RestApiOffConfirmation
+      summary={summary}
+      action={action}
+      fields={fields}
+      csrf={csrfOf(c)}
+      cancelHref={adminSitesUrl(summary.site.slug)}
+    />,
+    { title: `Turn off the REST API · ${summary.site.name}`, breadcrumbs: sitesCrumbs(summary.site.name) },
+  );
 }
 
 async function renderSitePage(
@@ -138,7 +171,12 @@ export const siteAdminRoutes = new Hono<AppEnv>()
       const slug = c.req.param("slug");
       const db = createDb(c.env.DB);
       const before = await loadSite(db, slug);
-      const result = await updateSite(db, before.site, c.req.valid("form"), actorOf(c), c.var.now);
+      const input = c.req.valid("form");
+      if (before.site.restApiEnabled && !input.restApiEnabled) {
+        const unconfirmed = await confirmRestApiOff(c, before, `${adminSitesUrl(slug)}`);
+        if (unconfirmed) return unconfirmed;
+      }
+      const result = await updateSite(db, before.site, input, actorOf(c), c.var.now);
       if (!result.ok) return renderSitePage(c, slug, { status: 409, error: CONFLICT });
       if (!result.changed) return c.redirect(`${adminSitesUrl(slug)}?notice=unchanged`, 303);
       const recomputed = result.recomputed ? `&recomputed=${result.recomputed}` : "";
@@ -149,7 +187,12 @@ export const siteAdminRoutes = new Hono<AppEnv>()
     const slug = c.req.param("slug");
     const db = createDb(c.env.DB);
     const before = await loadSite(db, slug);
-    const result = await setRestApiEnabled(db, before.site, c.req.valid("form").value, actorOf(c), c.var.now);
+    const value = c.req.valid("form").value;
+    if (before.site.restApiEnabled && !value) {
+      const unconfirmed = await confirmRestApiOff(c, before, `${adminSitesUrl(slug)}/rest-api`);
+      if (unconfirmed) return unconfirmed;
+    }
+    const result = await setRestApiEnabled(db, before.site, value, actorOf(c), c.var.now);
     if (!isHtmx(c)) {
       if (!result.ok) return renderSitePage(c, slug, { status: 409, error: CONFLICT });
       return c.redirect(`${adminSitesUrl()}?notice=saved`, 303);

@@ -89,11 +89,20 @@ describe("Global Administrator: Sites and users in a real browser", () => {
     await root.goto("/admin/sites");
     const row = root.locator(`#site-${slug}`);
     expect(await textOf(row.locator(".rest-api-state"))).toBe("Yes");
+    // Turning it off asks first, naming how many registrations it stops.
+    let question = "";
+    root.once("dialog", (dialog) => {
+      question = dialog.message();
+      void dialog.accept();
+    });
     await row.getByRole("button", { name: `Turn off the REST API of Toggle ${slug}` }).click();
     await visible(
       root.locator(`#site-${slug}`).getByRole("button", { name: `Turn on the REST API of Toggle ${slug}` }),
     );
     expect(await textOf(root.locator(`#site-${slug} .rest-api-state`))).toBe("No");
+    expect(question).toBe(
+      `Turn off the REST API of Toggle ${slug}? Token requests of its 0 App registrations fail at once (within 5 seconds at most), and its REST API calls are refused, until it is turned back on.`,
+    );
     expect(new URL(root.url()).search).toBe("");
 
     const plain = await browser.newPage({ javaScriptEnabled: false });
@@ -106,6 +115,16 @@ describe("Global Administrator: Sites and users in a real browser", () => {
     await urlMatches(plain, /\/admin\/sites\?notice=saved$/);
     expect(await textOf(plain.getByRole("status"))).toBe("Site saved.");
     expect(await textOf(plain.locator(`#site-${slug} .rest-api-state`))).toBe("Yes");
+
+    // Without JavaScript, off goes through a confirmation page.
+    await plain
+      .locator(`#site-${slug}`)
+      .getByRole("button", { name: `Turn off the REST API of Toggle ${slug}` })
+      .click();
+    await visible(plain.getByRole("heading", { name: `Turn off the REST API of Toggle ${slug}?` }));
+    await plain.getByRole("button", { name: "Turn off the REST API" }).click();
+    await urlMatches(plain, /\/admin\/sites\?notice=saved$/);
+    expect(await textOf(plain.locator(`#site-${slug} .rest-api-state`))).toBe("No");
   });
 
   it("shows each validation error next to its field and keeps what was typed", async () => {

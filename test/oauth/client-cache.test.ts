@@ -145,7 +145,9 @@ describe("the isolate that makes an admin change forgets its cached entry at onc
     expect((await token()).status).toBe(401);
     expect((await admin.post(`${regPath(site, registration.id)}/enabled`, { enabled: "true" })).status).toBe(303);
     expect((await token()).status).toBe(200);
-    expect((await admin.post(`/admin/sites/${site.slug}/rest-api`, { value: "false" })).status).toBe(303);
+    expect((await admin.post(`/admin/sites/${site.slug}/rest-api`, { value: "false", confirmed: "yes" })).status).toBe(
+      303,
+    );
     expect((await token()).status).toBe(401);
     expect((await admin.post(`/admin/sites/${site.slug}/rest-api`, { value: "true" })).status).toBe(303);
     expect((await token()).status).toBe(200);

@@ -264,11 +264,12 @@ describe("Sites page: edit", () => {
     const { user, browser } = await signInGlobalAdmin();
     const site = await createSite({ name: "Old name", timeZone: "UTC" });
     const now = Date.now() + 60_000;
-    const res = await browser.post(
-      `/admin/sites/${site.slug}`,
-      { name: "New name", timeZone: "UTC", maxRegistrationDays: "90" },
-      { now },
-    );
+    const fields = { name: "New name", timeZone: "UTC", maxRegistrationDays: "90" };
+    // Turning the REST API off asks first (no change yet), then the confirmed post saves.
+    const ask = await browser.post(`/admin/sites/${site.slug}`, fields, { now });
+    expect(textOf(await bodyOf(ask, 200))).toContain("Token requests of its 0 App registrations fail at once");
+    expect((await siteBySlug(site.slug))?.name).toBe("Old name");
+    const res = await browser.post(`/admin/sites/${site.slug}`, { ...fields, confirmed: "yes" }, { now });
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe(`/admin/sites/${site.slug}?notice=saved`);
     expect(await siteBySlug(site.slug)).toMatchObject({
@@ -434,10 +435,22 @@ describe("Sites page: time zone change", () => {
 });
 
 describe("Sites page: REST API toggle", () => {
-  it("turns the REST API off with a plain form post and comes back to the list", async () => {
+  it("turns the REST API off with a plain form post, after a confirmation naming what it stops", async () => {
     const { user, browser } = await signInGlobalAdmin();
     const site = await createSite();
-    const res = await browser.post(`/admin/sites/${site.slug}/rest-api`, { value: "false" });
+    await createRegistration(site.id);
+    await createRegistration(site.id);
+    // Without JavaScript the first post answers the confirmation, which names how many registrations stop.
+    const ask = await browser.post(`/admin/sites/${site.slug}/rest-api`, { value: "false" });
+    const page = await bodyOf(ask, 200);
+    expect(textOf(page)).toContain(
+      `Turn off the REST API of ${site.name}? Token requests of its 2 App registrations fail at once`,
+    );
+    expect(page).toContain('<input type="hidden" name="value" value="false"/>');
+    expect(page).toContain('<input type="hidden" name="confirmed" value="yes"/>');
+    expect((await siteBySlug(site.slug))?.restApiEnabled).toBe(true);
+    expect(await auditRowsFor("site", site.slug)).toEqual([]);
+    const res = await browser.post(`/admin/sites/${site.slug}/rest-api`, { value: "false", confirmed: "yes" });
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe("/admin/sites?notice=saved");
     expect((await siteBySlug(site.slug))?.restApiEnabled).toBe(false);

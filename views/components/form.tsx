@@ -240,6 +240,8 @@ export function ToggleForm(props: {
       hx-target={props.target}
       hx-swap="outerHTML"
       hx-confirm={props.confirm}
+      // The dialog was the confirmation: an htmx request says so; a plain post (no JavaScript) does not.
+      hx-vals={props.confirm ? '{"confirmed":"yes"}' : undefined}
     >
       <CsrfField token={props.csrf} />
       <input type="hidden" name="value" value={String(props.value)} />

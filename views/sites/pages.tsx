@@ -10,6 +10,7 @@ import {
   ActionError,
   type ActionErrorProps,
   CheckboxField,
+  CsrfField,
   type Errors,
   fieldsOf,
   NewItemPage,
@@ -47,6 +48,8 @@ export function SiteRow({ summary, csrf, error }: { summary: SiteSummary; csrf: 
           csrf={csrf}
           label={turn}
           ariaLabel={`${turn} the REST API of ${site.name}`}
+          confirm={site.restApiEnabled ? restApiOffConsequence(site, summary.registrations) : undefined}
+          danger={site.restApiEnabled}
         />
         {error ? <ActionError {...error} /> : null}
       </td>
@@ -217,6 +220,43 @@ export function SitePage(props: {
       </section>
 
       <AuditTrail rows={props.trail} timeZone={site.timeZone} heading="Changes to this Site" />
+    </section>
+  );
+}
+
+/** What turning a Site's REST API off stops, in words (the toggle's dialog and the confirmation page). */
+export function restApiOffConsequence(site: { name: string }, registrations: number): string {
+  const what = registrations === 1 ? "its 1 App registration" : `its ${registrations} App registrations`;
+  return `Turn off the REST API of ${site.name}? Token requests of ${what} fail at once (within 5 seconds at most), and its REST API calls are refused, until it is turned back on.`;
+}
+
+/**
+ * The confirmation before a Site's REST API is turned off, without JavaScript: the same post again, confirmed. With
+ * JavaScript the toggle asks in a dialog instead.
+ */
+export function RestApiOffConfirmation(props: {
+  summary: SiteSummary;
+  action: string;
+  fields: Record<string, string>;
+  csrf: string;
+  cancelHref: string;
+}) {
+  const { site, registrations } = props.summary;
+  return (
+    <section class="admin-area card narrow">
+      <h1>Turn off the REST API of {site.name}?</h1>
+      <p>{restApiOffConsequence(site, registrations)}</p>
+      <form method="post" action={props.action} class="form-actions">
+        <CsrfField token={props.csrf} />
+        {Object.entries(props.fields).map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
+        <input type="hidden" name="confirmed" value="yes" />
+        <button type="submit" class="danger">
+          Turn off the REST API
+        </button>
+        <a href={props.cancelHref}>Cancel</a>
+      </form>
     </section>
   );
 }
