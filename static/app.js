@@ -1,5 +1,15 @@
 // The only page script (CSP forbids inline script). Progressive enhancement: every page works without it.
 (() => {
+  /** Says `text` to screen readers through the page's polite live region. */
+  const announce = (text) => {
+    const region = document.getElementById("live-region");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(() => {
+      region.textContent = text;
+    }, 50);
+  };
+
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") ?? "";
 
   // Every htmx request carries the session's CSRF token (§10).
@@ -27,14 +37,72 @@
       try {
         await navigator.clipboard.writeText(value);
         copy.textContent = "Copied";
+        announce(`${copy.getAttribute("data-label")?.replace(/^Copy /, "") ?? "Value"} copied to the clipboard.`);
       } catch {
         if (source instanceof HTMLInputElement) source.select();
         copy.textContent = "Press Ctrl+C to copy";
+        announce("Press Ctrl+C to copy.");
       }
       setTimeout(() => {
         copy.textContent = copy.getAttribute("data-label") ?? "Copy";
       }, 2000);
     }
+  });
+
+  // After an htmx swap, focus goes to the swapped region (its heading when it has one) and the result is announced
+  // (the grid's "1–12 of 12 registrations"), so keyboard and screen-reader users land where the change happened.
+  document.addEventListener("htmx:after:settle", (event) => {
+    const swapped = event.detail?.ctx?.target ?? event.target;
+    if (!(swapped instanceof HTMLElement) || !swapped.isConnected) return;
+    const focusable = swapped.querySelector("h1, h2, h3") ?? swapped;
+    if (!focusable.hasAttribute("tabindex")) focusable.setAttribute("tabindex", "-1");
+    if (!swapped.contains(document.activeElement) || document.activeElement === document.body) {
+      focusable.focus({ preventScroll: false });
+    }
+    const summary = swapped.querySelector(".grid-summary, [role='status']");
+    if (summary?.textContent) announce(summary.textContent.trim());
+  });
+
+  // Menus (details.menu): one open at a time; Escape, a click outside or focus leaving closes them; arrow keys move
+  // between a menu's links and buttons.
+  const openMenus = () => [...document.querySelectorAll("details.menu[open]")];
+  const closeMenu = (menu, refocus) => {
+    menu.removeAttribute("open");
+    if (refocus) menu.querySelector("summary")?.focus();
+  };
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const menu = event.target;
+      if (!(menu instanceof HTMLDetailsElement) || !menu.classList.contains("menu") || !menu.open) return;
+      for (const other of openMenus()) if (other !== menu) closeMenu(other, false);
+    },
+    true,
+  );
+  document.addEventListener("keydown", (event) => {
+    const menu = event.target instanceof Element ? event.target.closest("details.menu[open]") : null;
+    if (event.key === "Escape") {
+      for (const open of openMenus()) closeMenu(open, open === menu);
+      return;
+    }
+    if (!menu || (event.key !== "ArrowDown" && event.key !== "ArrowUp")) return;
+    const items = [...menu.querySelectorAll("a[href], button:not([disabled]), input, select")].filter(
+      (el) => el.offsetParent !== null,
+    );
+    if (items.length === 0) return;
+    const at = items.indexOf(document.activeElement);
+    const next = event.key === "ArrowDown" ? (at + 1) % items.length : (at - 1 + items.length) % items.length;
+    items[at < 0 ? 0 : next]?.focus();
+    event.preventDefault();
+  });
+  document.addEventListener("click", (event) => {
+    const inside = event.target instanceof Element ? event.target.closest("details.menu") : null;
+    for (const open of openMenus()) if (open !== inside) closeMenu(open, false);
+  });
+  document.addEventListener("focusout", (event) => {
+    const menu = event.target instanceof Element ? event.target.closest("details.menu[open]") : null;
+    const next = event.relatedTarget;
+    if (menu && next instanceof Node && !menu.contains(next)) closeMenu(menu, false);
   });
 
   // Forms with data-confirm ask before submitting (used when htmx is not in charge, e.g. plain posts).

@@ -147,6 +147,9 @@ export const layout = jsxRenderer<AppEnv>(
           <script src={STATIC.js.path} defer></script>
         </head>
         <body>
+          <a class="skip-link" href="#main">
+            Skip to content
+          </a>
           <header class="topbar">
             <a class="brand" href="/">
               AlloyScan
@@ -174,7 +177,11 @@ export const layout = jsxRenderer<AppEnv>(
             ))}
           </div>
           {breadcrumbs ? <Breadcrumbs items={breadcrumbs} /> : null}
-          <main id="main">{children}</main>
+          <main id="main" tabindex={-1}>
+            {children}
+          </main>
+          {/* Announcements for screen readers: "Copied", and what a swap brought ("12 registrations"). */}
+          <p class="visually-hidden" id="live-region" aria-live="polite" aria-atomic="true" />
         </body>
       </html>
     );
