@@ -355,6 +355,12 @@ export function RegistrationGrid({ model }: { model: GridModel }) {
       <Summary model={model} />
       <div class="table-scroll">
         <table class="grid registrations" aria-label="App registrations">
+          {/* Column classes let a phone keep Name, Expires and State and fold the others away (static/app.css). */}
+          <colgroup>
+            {model.columns.map((column) => (
+              <col class={`col-${column}`} />
+            ))}
+          </colgroup>
           <thead>
             <tr>
               {model.columns.map((column) => (
