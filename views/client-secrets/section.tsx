@@ -77,27 +77,27 @@ export function ClientSecretsSection(props: ClientSecretsSectionProps) {
           Issue a new client secret below, or add a public key for private_key_jwt.
         </p>
       ) : null}
-      <div class="table-scroll">
-        <DataTable
-          columns={["Secret (hint)", "State", "Created", "Last used", "Expires"]}
-          actions
-          label={`Client secrets of ${registration.name}`}
-          class="grid client-secrets-table"
-          rowCount={secrets.length}
-          empty="No secrets."
-        >
-          {secrets.map((secret) => (
-            <SecretRow
-              secret={secret}
-              site={site}
-              base={base}
-              now={now}
-              lastLive={live.length === 1 && isLiveSecret(secret, now)}
-              hasLiveKey={props.hasLiveKey}
-            />
-          ))}
-        </DataTable>
-      </div>
+
+      <DataTable
+        columns={["Secret (hint)", "State", "Created", "Last used", "Expires"]}
+        actions
+        label={`Client secrets of ${registration.name}`}
+        class="grid client-secrets-table"
+        rowCount={secrets.length}
+        empty="No secrets."
+      >
+        {secrets.map((secret) => (
+          <SecretRow
+            secret={secret}
+            site={site}
+            base={base}
+            now={now}
+            lastLive={live.length === 1 && isLiveSecret(secret, now)}
+            hasLiveKey={props.hasLiveKey}
+          />
+        ))}
+      </DataTable>
+
       <NewSecretForm base={base} csrfToken={props.csrfToken} live={live} />
     </section>
   );

@@ -15,21 +15,24 @@ export function DataTable(props: {
   children: Child;
 }) {
   if (props.empty !== undefined && props.rowCount === 0) return <p class="muted">{props.empty}</p>;
+  // Inside its own scroll box: a wide table never makes the page scroll sideways.
   return (
-    <table class={props.class ?? "grid"} aria-label={props.label}>
-      <thead>
-        <tr>
-          {props.columns.map((column) => (
-            <th scope="col">{column}</th>
-          ))}
-          {props.actions ? (
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          ) : null}
-        </tr>
-      </thead>
-      <tbody>{props.children}</tbody>
-    </table>
+    <div class="table-scroll">
+      <table class={props.class ?? "grid"} aria-label={props.label}>
+        <thead>
+          <tr>
+            {props.columns.map((column) => (
+              <th scope="col">{column}</th>
+            ))}
+            {props.actions ? (
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
   );
 }

@@ -48,13 +48,16 @@ export function ResultsTable(props: {
   if (props.result.rows.length === 0) {
     return <p class="empty">{props.result.total === 0 ? props.noMatch : props.noneOnPage}</p>;
   }
+  // A wide log scrolls inside its own box; the page never scrolls sideways.
   return (
-    <table class={props.class}>
-      <thead>
-        <tr>{props.head}</tr>
-      </thead>
-      <tbody>{props.children}</tbody>
-    </table>
+    <div class="table-scroll">
+      <table class={props.class}>
+        <thead>
+          <tr>{props.head}</tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
   );
 }
 

@@ -80,17 +80,16 @@ export function UsageChart(props: { summary: UsageSummary; subject: string; id: 
       </figcaption>
       <details class="usage-numbers">
         <summary>Show the numbers</summary>
-        <div class="table-scroll">
-          <DataTable columns={["Day (UTC)", "Tokens", "Failures"]} label={name}>
-            {days.map((d) => (
-              <tr>
-                <td>{d.date}</td>
-                <td>{count(d.tokens)}</td>
-                <td>{count(d.failures)}</td>
-              </tr>
-            ))}
-          </DataTable>
-        </div>
+
+        <DataTable columns={["Day (UTC)", "Tokens", "Failures"]} label={name}>
+          {days.map((d) => (
+            <tr>
+              <td>{d.date}</td>
+              <td>{count(d.tokens)}</td>
+              <td>{count(d.failures)}</td>
+            </tr>
+          ))}
+        </DataTable>
       </details>
     </figure>
   );
