@@ -13,7 +13,7 @@ import { SecretOncePage } from "../../views/registrations/secret";
 import { siteCrumbs } from "../../views/shell/pages";
 import { listAuditTrail } from "../audit/admin-audit";
 import { actorOf, csrfOf } from "../auth/guards";
-import { listClientKeys } from "../client-keys/repository";
+import { type ClientKeySummary, listClientKeys } from "../client-keys/repository";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { validated, validForm } from "../lib/forms";
@@ -61,13 +61,15 @@ export async function secretsSectionProps(
   c: Context<AppEnv>,
   owner: { id: number; name: string },
   extra: Pick<ClientSecretsSectionProps, "notice" | "error"> = {},
+  /** The registration's keys when the caller reads them anyway (the registration page): one read, not two. */
+  knownKeys?: Promise<ClientKeySummary[]>,
 ): Promise<ClientSecretsSectionProps> {
   const { site } = c.var.siteContext;
   const db = createDb(c.env.DB);
   const now = c.var.now;
   const [secrets, keys] = await Promise.all([
     listClientSecrets(db, site.id, owner.id, now),
-    listClientKeys(db, site.id, owner.id),
+    knownKeys ?? listClientKeys(db, site.id, owner.id),
   ]);
   return {
     site,

@@ -33,6 +33,7 @@ import { registrationsGridUrl } from "../paths";
 import { loadDailyUsage, loadUsage } from "../usage/queries";
 import { gridRoutes } from "./grid-routes";
 import { findIdempotencyKey } from "./idempotency";
+import { renewedDate } from "./lifecycle";
 import {
   createRegistration,
   deleteRegistration,
@@ -193,17 +194,6 @@ const renewForm = z.object({
   date: z.string().optional(),
 });
 
-/** The date a quick renewal sets: from the later of today and the current Expiration date (a renewal never shortens). */
-export function renewedDate(current: string, today: string, extend: "30d" | "90d" | "1y"): string {
-  const from = calendarDaysBetween(today, current) > 0 ? current : today;
-  if (extend === "30d") return addCalendarDays(from, 30);
-  if (extend === "90d") return addCalendarDays(from, 90);
-  const [y, m, d] = from.split("-").map(Number) as [number, number, number];
-  // A year later on the same day; 29 February becomes 28 February.
-  const last = new Date(Date.UTC(y + 1, m, 0)).getUTCDate();
-  return `${y + 1}-${String(m).padStart(2, "0")}-${String(Math.min(d, last)).padStart(2, "0")}`;
-}
-
 const enabledForm = z.object({ enabled: z.enum(["true", "false"], { error: "Send enabled=true or enabled=false." }) });
 
 const placeSiteGrid = (c: Context<AppEnv>) => {
@@ -327,11 +317,12 @@ export const registrationRoutes = new Hono<AppEnv>()
     const { site } = c.var.siteContext;
     const registration = await loadOwned(c, c.req.valid("param").id);
     const db = createDb(c.env.DB);
+    const keysRead = listClientKeys(db, site.id, registration.id);
     const [audit, health, keys, secrets, usage] = await Promise.all([
       listAuditTrail(db, { type: "registration", siteId: site.id, registrationId: registration.id }),
       loadRegistrationHealth(db, site.id, registration.clientId, c.var.now),
-      listClientKeys(db, site.id, registration.id),
-      secretsSectionProps(c, registration),
+      keysRead,
+      secretsSectionProps(c, registration, {}, keysRead),
       loadUsage(
         c.env.DB,
         { kind: "registration", siteId: site.id, registrationId: registration.id, clientId: registration.clientId },
@@ -489,8 +480,8 @@ export const registrationRoutes = new Hono<AppEnv>()
       const refused = (errors: RegistrationFormErrors) =>
         renderEditForm(c, current, { ...fields, expirationDate: date }, errors, version, 422);
       if (!date) return refused({ expirationDate: "Enter the date to renew until." });
-      const errors = allErrors({}, { expirationDate: date }, site, c.var.now, current.expirationDate);
       if (!parseCalendarDate(date)) return refused({ expirationDate: "Enter a real date as YYYY-MM-DD." });
+      const errors = allErrors({}, { expirationDate: date }, site, c.var.now, current.expirationDate);
       if (errors.expirationDate) return refused(errors);
       const db = createDb(c.env.DB);
       const result = await updateRegistration(db, { site, actor: actorOf(c), id, version, input }, c.var.now);

@@ -164,30 +164,6 @@ export async function loadDailyUsage(
   return [...byDay.values()].sort((a, b) => a.day - b.day);
 }
 
-/** Tokens of the last CHART_DAYS days per registration, for a page of the grid (sparkline and Tokens (30 d)). */
-export async function loadGridUsage(
-  d1: D1Database,
-  registrationIds: number[],
-  now: number,
-): Promise<Map<number, number[]>> {
-  const out = new Map<number, number[]>();
-  if (registrationIds.length === 0) return out;
-  const firstDay = Math.floor(now / DAY) - CHART_DAYS + 1;
-  const rows = await d1
-    .prepare(
-      `SELECT u.registration_id AS id, u.day, u.tokens FROM json_each(?1) j
-       JOIN usage_daily u ON u.registration_id = j.value AND u.day >= ?2`,
-    )
-    .bind(JSON.stringify(registrationIds), firstDay)
-    .all<{ id: number; day: number; tokens: number }>();
-  for (const row of rows.results) {
-    const series = out.get(row.id) ?? new Array<number>(CHART_DAYS).fill(0);
-    series[row.day - firstDay] = row.tokens;
-    out.set(row.id, series);
-  }
-  return out;
-}
-
 /** The cron's purge of token counts past their retention, one batch per table. */
 export async function purgeUsageCounts(d1: D1Database, now: number, options: { batchSize: number }) {
   const firstDay = Math.floor(now / DAY) - DAILY_RETENTION_DAYS + 1;

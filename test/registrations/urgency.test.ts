@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { appRegistrations } from "../../src/db/schema";
-import { renewedDate } from "../../src/registrations/routes";
+import { renewedDate } from "../../src/registrations/lifecycle";
 import { db } from "../helpers/app";
 import { bodyOf, textOf } from "../helpers/html";
 import {

@@ -10,7 +10,7 @@ import {
   MAX_KEYS_PER_REGISTRATION,
   removeClientKey,
 } from "../../client-keys/repository";
-import { isLiveSecret, type OldSecretStops } from "../../client-secrets/policy";
+import { isLiveSecret } from "../../client-secrets/policy";
 import { issueClientSecret, listClientSecrets, revokeClientSecret } from "../../client-secrets/repository";
 import { createDb, type Db } from "../../db/client";
 import { type AppRegistration, apiIdempotencyKeys, type Site } from "../../db/schema";
@@ -227,14 +227,6 @@ function refuseScopes(call: Call, target: AppRegistration | null, wanted: readon
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-const OLD_SECRET_STOPS: Record<z.output<typeof newSecretBody>["old_secret_expires_in"], OldSecretStops> = {
-  now: "now",
-  "1d": "1d",
-  "7d": "7d",
-  "30d": "30d",
-  never: "never",
-};
 
 /**
  * The management API (under /api/v1/sites/:site): App registrations, their Client secrets and public keys, and the
@@ -461,7 +453,7 @@ export const managementRoutes = new Hono<ApiEnv>()
           siteTimeZone: call.site.timeZone,
           registrationId: target.data.id,
           basis: basis || null,
-          oldSecretStops: OLD_SECRET_STOPS[body.data.old_secret_expires_in],
+          oldSecretStops: body.data.old_secret_expires_in,
           actor: call.actor,
         },
         call.now,

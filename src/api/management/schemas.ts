@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { SECURITY_EVENTS } from "../../db/schema";
+import { OLD_SECRET_STOPS } from "../../client-secrets/policy";
+import { KEY_ALGORITHMS, SECURITY_EVENTS } from "../../db/schema";
 import { parseCalendarDate } from "../../lib/time";
 import { SCOPES } from "../../oauth/config";
 
@@ -11,7 +12,6 @@ import { SCOPES } from "../../oauth/config";
  */
 
 export const REGISTRATION_STATES = ["active", "expiring", "expired", "disabled"] as const;
-export const OLD_SECRET_EXPIRES_IN = ["now", "1d", "7d", "30d", "never"] as const;
 
 export const MAX_LIST_LIMIT = 200;
 export const DEFAULT_LIST_LIMIT = 50;
@@ -113,7 +113,7 @@ export const registrationPatchBody = newRegistrationBody
 
 export const newSecretBody = z.strictObject({
   old_secret_expires_in: z
-    .enum(OLD_SECRET_EXPIRES_IN, { error: `old_secret_expires_in must be one of ${OLD_SECRET_EXPIRES_IN.join(", ")}.` })
+    .enum(OLD_SECRET_STOPS, { error: `old_secret_expires_in must be one of ${OLD_SECRET_STOPS.join(", ")}.` })
     .default("7d")
     .meta({ description: "When the secret live before stops working. Default: 7d." }),
 });
@@ -121,7 +121,7 @@ export const newSecretBody = z.strictObject({
 export const newKeyBody = z.strictObject({
   key: z.string("key must be a PEM certificate or a public JWK as text.").max(16 * 1024),
   kid: z.string().max(128).optional(),
-  alg: z.enum(["ES256", "RS256", "EdDSA"]).optional(),
+  alg: z.enum(KEY_ALGORITHMS).optional(),
   expires: calendarDate("expires").optional().meta({ description: "The key stops working at 00:00 of this date." }),
 });
 
@@ -173,7 +173,7 @@ export const secretListResource = z.object({ items: z.array(secretResource) });
 export const keyResource = z.object({
   id: z.number().int(),
   kid: z.string(),
-  alg: z.enum(["ES256", "RS256", "EdDSA"]),
+  alg: z.enum(KEY_ALGORITHMS),
   fingerprint: z.string(),
   expires_at: nullableInstant,
   created_at: instant,
