@@ -191,7 +191,10 @@ describe("the overview", () => {
     const admin = await clientFor("site_admin", own, now + MINUTE);
     const center = await bodyOf(await admin.get(`/sites/${own.slug}`), 200);
     const states = Object.fromEntries(
-      [...center.matchAll(/<a href="([^"]+)" aria-label="([^:]+): (\d+)/g)].map((m) => [m[2], [m[1], Number(m[3])]]),
+      [...center.matchAll(/<a href="([^"]+)"><span class="n">(\d+)<\/span> ([^<]+)<\/a>/g)].map((m) => [
+        m[3],
+        [m[1], Number(m[2])],
+      ]),
     ) as Record<string, [string, number]>;
     expect(Object.fromEntries(Object.entries(states).map(([k, v]) => [k, v[1]]))).toEqual({
       Active: 3,

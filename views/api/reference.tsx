@@ -3,6 +3,8 @@
  * viewer from a CDN). Everything here is read from the document, so the page and /api/v1/openapi.json agree.
  */
 
+import { ScrollBox } from "../components/scroll-box";
+
 type Json = Record<string, unknown>;
 
 interface Parameter {
@@ -33,14 +35,14 @@ function resolve(doc: Json, schema: Json | undefined): Json | undefined {
   return ((doc.components as Json).schemas as Json)[name] as Json;
 }
 
-function Fields({ schema }: { schema: Json | undefined }) {
+function Fields({ schema, label }: { schema: Json | undefined; label: string }) {
   const properties = (schema?.properties ?? {}) as Record<string, Json>;
   const required = new Set((schema?.required ?? []) as string[]);
   const names = Object.keys(properties);
   if (names.length === 0) return null;
   return (
-    <div class="table-scroll">
-      <table class="grid">
+    <ScrollBox label={label}>
+      <table class="grid" aria-label={label}>
         <thead>
           <tr>
             <th scope="col">Field</th>
@@ -62,7 +64,7 @@ function Fields({ schema }: { schema: Json | undefined }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 
@@ -106,7 +108,7 @@ function OperationSection({ doc, method, path, op }: { doc: Json; method: string
       {bodySchema ? (
         <>
           <h4>Body ({bodyType})</h4>
-          <Fields schema={bodySchema} />
+          <Fields schema={bodySchema} label={`Body fields of ${method.toUpperCase()} ${path}`} />
         </>
       ) : null}
       <h4>Answers</h4>

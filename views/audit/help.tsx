@@ -3,6 +3,7 @@ import { DETAIL_CODES, EVENT_LABELS, EVENT_SOURCES } from "../../src/audit/detai
 import { SECURITY_EVENTS, type SecurityEventType } from "../../src/db/schema";
 import { ASSERTION_FAILURE_CODES } from "../../src/oauth/errors";
 import { globalSecurityLogUrl, registrationsGridUrl, type SecurityLogLink, securityLogUrl } from "../../src/paths";
+import { ScrollBox } from "../components/scroll-box";
 import type { LogView } from "./security-log";
 
 /** Links of the help, pointed at a Site's pages or (Global Administrator) the all-Sites pages. */
@@ -259,39 +260,41 @@ export function SecurityLogHelp({ view }: { view: LogView }) {
           are one row with a count.
         </p>
         {SECURITY_EVENTS.map((event: SecurityEventType) => (
-          <table class="grid help-code-table" aria-label={EVENT_LABELS[event]}>
-            <caption>
-              {EVENT_LABELS[event]} <span class="muted">· {EVENT_SOURCES[event]}</span>
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Detail code</th>
-                <th scope="col">Problem</th>
-                <th scope="col">Resolution</th>
-                <th scope="col">Caller got</th>
-              </tr>
-            </thead>
-            <tbody>
-              {DETAIL_CODES.filter((d) => d.event === event).map((d) => (
-                <tr id={`code-${event}-${d.code}`}>
-                  <th scope="row">
-                    {event === "admin_sign_in_failed" || d.code === "InvalidIntegration" ? (
-                      isSite ? (
-                        <code>{d.code}</code>
+          <ScrollBox label={EVENT_LABELS[event]}>
+            <table class="grid help-code-table" aria-label={EVENT_LABELS[event]}>
+              <caption>
+                {EVENT_LABELS[event]} <span class="muted">· {EVENT_SOURCES[event]}</span>
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Detail code</th>
+                  <th scope="col">Problem</th>
+                  <th scope="col">Resolution</th>
+                  <th scope="col">Caller got</th>
+                </tr>
+              </thead>
+              <tbody>
+                {DETAIL_CODES.filter((d) => d.event === event).map((d) => (
+                  <tr id={`code-${event}-${d.code}`}>
+                    <th scope="row">
+                      {event === "admin_sign_in_failed" || d.code === "InvalidIntegration" ? (
+                        isSite ? (
+                          <code>{d.code}</code>
+                        ) : (
+                          <CodeLink href={links.log({ code: d.code, event })} code={d.code} />
+                        )
                       ) : (
                         <CodeLink href={links.log({ code: d.code, event })} code={d.code} />
-                      )
-                    ) : (
-                      <CodeLink href={links.log({ code: d.code, event })} code={d.code} />
-                    )}
-                  </th>
-                  <td>{d.explanation}</td>
-                  <td>{d.fix}</td>
-                  <td>{d.answer}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                      )}
+                    </th>
+                    <td>{d.explanation}</td>
+                    <td>{d.fix}</td>
+                    <td>{d.answer}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </ScrollBox>
         ))}
         {isSite ? (
           <p class="muted">

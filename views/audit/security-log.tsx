@@ -293,6 +293,7 @@ export function SecurityLogResults({
           <ResultsTable
             result={result}
             class="grid log-table"
+            label="Security log"
             noMatch="No failures match the filter."
             noneOnPage="There are no rows on this page."
             head={

@@ -88,6 +88,7 @@ export function AuditTrail(props: {
         empty="No changes recorded yet."
         columns={["When", "Who", "What"]}
         class="grid audit"
+        label={`${props.heading} entries`}
       >
         {props.rows.map((row) => (
           <tr>

@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import { ScrollBox } from "./scroll-box";
 
 /**
  * A plain table of the admin pages: one header row of column names, then the body rows the caller renders. With
@@ -17,7 +18,7 @@ export function DataTable(props: {
   if (props.empty !== undefined && props.rowCount === 0) return <p class="muted">{props.empty}</p>;
   // Inside its own scroll box: a wide table never makes the page scroll sideways.
   return (
-    <div class="table-scroll">
+    <ScrollBox label={props.label ?? props.columns.join(", ")}>
       <table class={props.class ?? "grid"} aria-label={props.label}>
         <thead>
           <tr>
@@ -33,6 +34,6 @@ export function DataTable(props: {
         </thead>
         <tbody>{props.children}</tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }

@@ -1,5 +1,6 @@
 import type { Child } from "hono/jsx";
 import { gridNavigation } from "./format";
+import { ScrollBox } from "./scroll-box";
 
 /** One page of a filtered log, as its query returns it. */
 export interface ResultPage {
@@ -40,6 +41,8 @@ export function FilterProblems({
 export function ResultsTable(props: {
   result: ResultPage;
   class: string;
+  /** The table's name, also its scroll box's. */
+  label: string;
   noMatch: string;
   noneOnPage: string;
   head: Child;
@@ -50,14 +53,14 @@ export function ResultsTable(props: {
   }
   // A wide log scrolls inside its own box; the page never scrolls sideways.
   return (
-    <div class="table-scroll">
-      <table class={props.class}>
+    <ScrollBox label={props.label}>
+      <table class={props.class} aria-label={props.label}>
         <thead>
           <tr>{props.head}</tr>
         </thead>
         <tbody>{props.children}</tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 

@@ -130,6 +130,7 @@ export function NotificationLogResults({
           <ResultsTable
             result={result}
             class="grid notification-log-table"
+            label="Notification log"
             noMatch="No notification matches the filter."
             noneOnPage="There are no notifications on this page."
             head={

@@ -20,6 +20,7 @@ import { CsrfField, Notice } from "../components/form";
 import { gridNavigation } from "../components/format";
 import { FilterProblems } from "../components/paged-results";
 import { When } from "../components/when";
+import { ScrollBox } from "../components/scroll-box";
 import { Sparkline } from "../usage/chart";
 import { StateBadge } from "./format";
 
@@ -353,7 +354,7 @@ export function RegistrationGrid({ model }: { model: GridModel }) {
         <SettingsMenu model={model} />
       </div>
       <Summary model={model} />
-      <div class="table-scroll">
+      <ScrollBox label="App registrations">
         <table class="grid registrations" aria-label="App registrations">
           {/* Column classes let a phone keep Name, Expires and State and fold the others away (static/app.css). */}
           <colgroup>
@@ -386,7 +387,7 @@ export function RegistrationGrid({ model }: { model: GridModel }) {
             )}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
       <Pagination model={model} />
     </div>
   );

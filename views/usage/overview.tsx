@@ -1,5 +1,5 @@
 import { globalSecurityLogUrl, registrationsGridUrl, registrationUrl, securityLogUrl } from "../../src/paths";
-import { STATE_FILTER_LABELS, type StateFilter } from "../../src/registrations/grid-query";
+import { type StateFilter } from "../../src/registrations/grid-query";
 import type { Overview } from "../../src/usage/overview";
 import { When } from "../components/when";
 import { UsageChart, UsageTotals } from "./chart";
@@ -29,7 +29,7 @@ export function OverviewSection(props: { overview: Overview; site?: { slug: stri
       <ul class="overview-states">
         {STATES.map(([state, label]) => (
           <li>
-            <a href={gridOf(state)} aria-label={`${label}: ${overview.states[state]} (${STATE_FILTER_LABELS[state]})`}>
+            <a href={gridOf(state)}>
               <span class="n">{overview.states[state].toLocaleString("en-US")}</span> {label}
             </a>
           </li>

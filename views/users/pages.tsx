@@ -73,7 +73,7 @@ function UserToggles({ user, view, csrf, isSelf }: { user: UserSummary; view: Vi
           action={globalAdmin}
           value={true}
           label="Make Global Administrator"
-          ariaLabel={`Make ${user.email} a Global Administrator`}
+          ariaLabel={`Make Global Administrator: ${user.email}`}
         />
       )}
     </div>

@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { createThroughUi, signInAs, useBrowser, visible } from "./browser";
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+const browser = useBrowser();
+
+/** axe-core's violations on the page as it stands, one line per rule and node. */
+async function violations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, so the page's Content-Security-Policy does not apply to it.
+  await page.evaluate(AXE_SOURCE);
+  const found = await page.evaluate(async () => {
+    // @ts-expect-error -- axe is the global the script above defines
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return (result.violations as { id: string; nodes: { target: string[]; failureSummary: string }[] }[]).flatMap(
+      (v) => v.nodes.slice(0, 3).map((n) => `${v.id}: ${n.target.join(" ")} — ${n.failureSummary.replace(/\s+/g, " ")}`),
+    );
+  });
+  return found;
+}
+
+export const MAIN_PAGES = [
+  "/sites/main",
+  "/sites/main/settings",
+  "/sites/main/settings/iam",
+  "/sites/main/settings/iam/app-registrations",
+  "/sites/main/settings/iam/app-registrations/new",
+  "/sites/main/settings/notifications",
+  "/sites/main/settings/security-log",
+  "/sites/main/settings/security-log/help",
+  "/admin",
+  "/admin/registrations",
+  "/admin/sites",
+  "/admin/users",
+  "/admin/users/new",
+  "/admin/sites/new",
+  "/admin/security-log",
+  "/account/password",
+  "/help/api",
+];
+
+describe("axe-core finds no violation on any main page", () => {
+  for (const [width, height] of [
+    [390, 844],
+    [1280, 800],
+  ] as const) {
+    for (const scheme of ["light", "dark"] as const) {
+      it(`at ${width}×${height}, ${scheme}`, async () => {
+        const page = await browser.newPage();
+        await page.setViewportSize({ width, height });
+        await page.emulateMedia({ colorScheme: scheme });
+        const found: string[] = [];
+        const check = async (label: string) => {
+          for (const v of await violations(page)) found.push(`${label}: ${v}`);
+        };
+        await page.goto("/sign-in");
+        await check("/sign-in");
+        await signInAs(page, "root@example.test");
+        for (const path of MAIN_PAGES) {
+          const res = await page.goto(path);
+          expect(res?.status(), path).toBeLessThan(400);
+          await check(path);
+        }
+        await createThroughUi(page, `Axe ${width}-${scheme}-${Date.now().toString(36)}`);
+        await check("secret page");
+        await page.getByRole("link", { name: "Open the registration" }).click();
+        await visible(page.getByRole("heading", { level: 1 }));
+        await check("registration page");
+        expect(found).toEqual([]);
+        await page.context().close();
+      });
+    }
+  }
+});
