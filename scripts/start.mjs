@@ -15,10 +15,16 @@ Local sign-ins (password: ${LOCAL_PASSWORD})
 Serving on http://localhost:${port}
 `);
 const [node, wranglerBin] = WRANGLER;
-const child = spawn(node, [wranglerBin, "dev", "--port", port, "--ip", "localhost", ...process.argv.slice(2)], {
-  cwd: ROOT,
-  stdio: "inherit",
-  env: childEnv(),
-});
+// Links in notification emails point at the origin served here.
+const origin = `LOCAL_ORIGIN:http://localhost:${port}`;
+const child = spawn(
+  node,
+  [wranglerBin, "dev", "--port", port, "--ip", "localhost", "--var", origin, ...process.argv.slice(2)],
+  {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: childEnv(),
+  },
+);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));

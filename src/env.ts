@@ -8,6 +8,11 @@ export interface Bindings {
   EMAIL: SendEmail;
   /** Public origin of the token service; empty means "the request's origin". */
   ISSUER: string;
+  /**
+   * Local development only: the origin `wrangler dev` listens on (`npm start` passes it), for links in emails when
+   * ISSUER is empty.
+   */
+  LOCAL_ORIGIN?: string;
   AUDIENCE: string;
   ENVIRONMENT: string;
   EMAIL_FROM: string;

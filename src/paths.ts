@@ -75,6 +75,9 @@ export function notificationLogUrl(siteSlug: string): string {
 }
 
 /** The Global Administrator's Sites pages: the list, or one Site by slug. */
+/** The Global Administrator's home: the overview across every Site. */
+export const ALL_SITES_HOME = "/admin";
+
 export function adminSitesUrl(siteSlug?: string): string {
   return siteSlug === undefined ? "/admin/sites" : `/admin/sites/${encodeURIComponent(siteSlug)}`;
 }

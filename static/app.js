@@ -1,5 +1,8 @@
 // The only page script (CSP forbids inline script). Progressive enhancement: every page works without it.
 (() => {
+  // Controls that only work with this script (Copy buttons) are shown once it runs.
+  document.documentElement.classList.add("js");
+
   /** Says `text` to screen readers through the page's polite live region. */
   const announce = (text) => {
     const region = document.getElementById("live-region");
@@ -25,7 +28,17 @@
     // API client alert: Dismiss hides the banner for this page view; it returns on the next load (§6).
     const dismiss = target.closest("[data-dismiss-alert]");
     if (dismiss) {
+      const alerts = dismiss.closest(".alerts");
       dismiss.closest(".api-client-alert")?.remove();
+      // With one banner left, "Dismiss all" has nothing more to say.
+      if (alerts && alerts.querySelectorAll(".api-client-alert").length < 2)
+        alerts.querySelector(".alerts-summary")?.remove();
+      document.getElementById("main")?.focus();
+      return;
+    }
+    if (target.closest("[data-dismiss-all-alerts]")) {
+      document.getElementById("api-client-alerts")?.replaceChildren();
+      document.getElementById("main")?.focus();
       return;
     }
 
@@ -37,7 +50,10 @@
       try {
         await navigator.clipboard.writeText(value);
         copy.textContent = "Copied";
-        announce(`${copy.getAttribute("data-label")?.replace(/^Copy /, "") ?? "Value"} copied to the clipboard.`);
+        announce(
+          copy.getAttribute("data-copied") ??
+            `${copy.getAttribute("data-label")?.replace(/^Copy /, "") ?? "Value"} copied to the clipboard.`,
+        );
       } catch {
         if (source instanceof HTMLInputElement) source.select();
         copy.textContent = "Press Ctrl+C to copy";
@@ -61,6 +77,55 @@
     }
     const summary = swapped.querySelector(".grid-summary, [role='status']");
     if (summary?.textContent) announce(summary.textContent.trim());
+  });
+
+  // The grid's search box: typing goes on while results arrive. The swap brings back the box with the value that was
+  // sent; the value typed since is put back (and searched for), so no keystroke is lost.
+  let typed = null;
+  document.addEventListener("htmx:before:swap", () => {
+    const box = document.activeElement;
+    typed = box instanceof HTMLInputElement && box.id === "grid-search-q" ? box.value : null;
+  });
+  document.addEventListener("htmx:after:swap", () => {
+    const box = document.getElementById("grid-search-q");
+    if (typed === null || !(box instanceof HTMLInputElement)) return;
+    if (box.value !== typed) {
+      box.value = typed;
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    box.focus();
+    box.setSelectionRange(typed.length, typed.length);
+    typed = null;
+  });
+
+  // The grid's selection: a "select every row on this page" box in the header (it needs this script, so it is added
+  // here rather than rendered).
+  const addSelectAll = (root) => {
+    for (const th of root.querySelectorAll("table.registrations th.select")) {
+      if (th.querySelector("input")) continue;
+      const all = document.createElement("input");
+      all.type = "checkbox";
+      all.setAttribute("aria-label", "Select every row on this page");
+      all.addEventListener("change", () => {
+        for (const box of th.closest("table")?.querySelectorAll('tbody input[name="ids"]') ?? [])
+          box.checked = all.checked;
+      });
+      th.append(all);
+    }
+  };
+  addSelectAll(document);
+  document.addEventListener("htmx:after:settle", () => addSelectAll(document));
+  // The bulk form asks which rows when none is ticked, instead of posting an empty selection.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.id !== "bulk-form") return;
+    if (!document.querySelector('input[name="ids"][form="bulk-form"]:checked')) {
+      event.preventDefault();
+      const message = form.querySelector(".bulk-message");
+      if (message) message.textContent = "Select one or more rows first.";
+      const first = document.querySelector('input[name="ids"][form="bulk-form"]');
+      if (first instanceof HTMLElement) first.focus();
+    }
   });
 
   // Menus (details.menu): one open at a time; Escape, a click outside or focus leaving closes them; arrow keys move

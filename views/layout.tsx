@@ -15,6 +15,7 @@ import {
 import { STATIC } from "../src/static-assets";
 import { CHANGE_PASSWORD_PATH } from "./auth/change-password";
 import { CsrfField } from "./components/form";
+import { STATUS_ID } from "./registrations/page";
 
 export interface Crumb {
   label: string;
@@ -25,19 +26,44 @@ export interface Crumb {
 export const crumbsUnder = (label: string, href: string, leaf?: string): Crumb[] =>
   leaf ? [{ label, href }, { label: leaf }] : [{ label }];
 
-/** One rose-pink banner per expired registration (§6); Dismiss hides it for this page view only. */
+/**
+ * One rose-pink banner per expired registration (§6), on one compact line: its name, since when, Renew (the
+ * registration's Status card) and Dismiss, which hides it for this page view. Dismiss needs the page script, so
+ * without it the button is not shown (never a dead button); the banner then simply stays, as §6 allows.
+ */
 export function ApiClientAlertBanner({ alert, showSite }: { alert: ApiClientAlert; showSite: boolean }) {
   const href = registrationUrl(alert.siteSlug, alert.registrationId);
   return (
     <div class="api-client-alert" role="alert" data-registration-id={String(alert.registrationId)}>
       <span class="api-client-alert-text">
-        <strong>API client alert:</strong> the App registration <a href={href}>{alert.name}</a>
-        {showSite ? ` (${alert.siteName})` : ""} has expired. Token requests with its Client ID fail until it is
-        renewed.
+        <strong>API client alert:</strong> <a href={href}>{alert.name}</a>
+        {showSite ? ` (${alert.siteName})` : ""} expired on {alert.expirationDate}; its token requests fail.
       </span>
+      <a class="renew-link" href={`${href}#${STATUS_ID}`} aria-label={`Renew ${alert.name}`}>
+        Renew
+      </a>
       <button type="button" class="dismiss" data-dismiss-alert aria-label={`Dismiss the alert for ${alert.name}`}>
         Dismiss
       </button>
+    </div>
+  );
+}
+
+/** The banners, with "Dismiss all" above them when there are several. */
+function ApiClientAlerts({ alerts, showSite }: { alerts: ApiClientAlert[]; showSite: boolean }) {
+  return (
+    <div class="alerts" id="api-client-alerts">
+      {alerts.length > 1 ? (
+        <div class="alerts-summary">
+          <span>{alerts.length} App registrations have expired.</span>
+          <button type="button" class="dismiss" data-dismiss-all-alerts>
+            Dismiss all
+          </button>
+        </div>
+      ) : null}
+      {alerts.map((alert) => (
+        <ApiClientAlertBanner alert={alert} showSite={showSite} />
+      ))}
     </div>
   );
 }
@@ -79,11 +105,27 @@ function SiteSwitcher({ sites, current }: { sites: Site[]; current: Site | undef
   );
 }
 
-function MainNav({ session, ctx }: { session: SessionContext | null; ctx: SiteContext | undefined }) {
+function MainNav({
+  session,
+  ctx,
+  sites,
+}: {
+  session: SessionContext | null;
+  ctx: SiteContext | undefined;
+  sites: Site[];
+}) {
   if (!session) return null;
   return (
     <nav aria-label="Main" class="main-nav">
       <ul>
+        {!ctx && !session.user.isGlobalAdmin
+          ? // Off a Site's pages (the account page, an error page): the way back to each of the user's Sites.
+            sites.map((s) => (
+              <li>
+                <a href={sitePath(s.slug)}>{s.name}</a>
+              </li>
+            ))
+          : null}
         {ctx ? (
           <>
             <li>
@@ -133,7 +175,8 @@ export const layout = jsxRenderer<AppEnv>(
     const c = useRequestContext<AppEnv>();
     const session = c.var.session;
     const alerts = await alertsForPage(c);
-    const showSite = Boolean(session?.user.isGlobalAdmin);
+    // Banners name their Site where they may come from several: for a Global Administrator, and off a Site's pages.
+    const showSite = Boolean(session?.user.isGlobalAdmin) || !c.var.siteContext;
     return (
       <html lang="en">
         <head>
@@ -170,12 +213,8 @@ export const layout = jsxRenderer<AppEnv>(
               </div>
             ) : null}
           </header>
-          <MainNav session={session} ctx={c.var.siteContext} />
-          <div class="alerts" id="api-client-alerts">
-            {alerts.map((alert) => (
-              <ApiClientAlertBanner alert={alert} showSite={showSite} />
-            ))}
-          </div>
+          <MainNav session={session} ctx={c.var.siteContext} sites={c.var.reachableSites ?? []} />
+          <ApiClientAlerts alerts={alerts} showSite={showSite} />
           {breadcrumbs ? <Breadcrumbs items={breadcrumbs} /> : null}
           <main id="main" tabindex={-1}>
             {children}

@@ -109,10 +109,11 @@ export function requireSite(roleFor: (path: string) => "admin" | "member") {
     const isGlobal = session.user.isGlobalAdmin;
     if (!membership && !isGlobal) throw new HTTPException(404, { message: "No such Site" });
     const isAdmin = isGlobal || membership?.role === "site_admin";
+    // Set before the role check, so a 403 page still has the Site's navigation.
+    c.set("siteContext", { site, membership, isAdmin });
     if (roleFor(c.req.path) === "admin" && !isAdmin) {
       throw new HTTPException(403, { message: "Only Site Administrators can open this page" });
     }
-    c.set("siteContext", { site, membership, isAdmin });
     await next();
   });
 }

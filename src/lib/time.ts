@@ -123,9 +123,34 @@ const displayFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /** `2026-11-22 14:05 (Europe/Berlin)`: an instant shown in a Site's zone, with the zone named (§4). */
 export function formatInstant(instant: number, timeZone: string): string {
+  return `${formatWallClock(instant, timeZone)} (${timeZone})`;
+}
+
+/** `YYYY-MM-DD HH:MM` in the zone, unnamed: for a column whose header already names the zone. */
+export function formatWallClock(instant: number, timeZone: string): string {
   const w = wallClock(instant, timeZone);
   const pad = (n: number) => String(n).padStart(2, "0");
-  return `${w.year}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)} (${timeZone})`;
+  return `${w.year}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}`;
+}
+
+/** "just now", "5 minutes ago", "3 hours ago", "2 days ago", "4 months ago", "1 year ago"; "in …" for later instants. */
+export function relativeTime(instant: number, now: number): string {
+  const diff = instant - now;
+  const past = diff <= 0;
+  const ms = Math.abs(diff);
+  const MINUTE = 60_000;
+  if (ms < MINUTE) return past ? "just now" : "in less than a minute";
+  const units: [number, string][] = [
+    [365 * 86_400_000, "year"],
+    [30 * 86_400_000, "month"],
+    [86_400_000, "day"],
+    [3_600_000, "hour"],
+    [MINUTE, "minute"],
+  ];
+  const [size, unit] = units.find(([size]) => ms >= size) ?? [MINUTE, "minute"];
+  const n = Math.floor(ms / size);
+  const amount = `${n} ${unit}${n === 1 ? "" : "s"}`;
+  return past ? `${amount} ago` : `in ${amount}`;
 }
 
 /** The short zone name (e.g. `CET`) for display next to a date. */

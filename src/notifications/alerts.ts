@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, lte } from "drizzle-orm";
 import type { Context } from "hono";
 import { createDb, type Db } from "../db/client";
-import { appRegistrations, sites } from "../db/schema";
+import { appRegistrations, memberships, sites } from "../db/schema";
 import type { AppEnv } from "../env";
 import { isHtmx } from "../lib/htmx";
 
@@ -11,6 +11,7 @@ export interface ApiClientAlert {
   clientId: string;
   siteSlug: string;
   siteName: string;
+  expirationDate: string;
 }
 
 /** Expired registrations (enabled and `now >= expires_at`, §6) of the given Sites, computed from the data. */
@@ -23,6 +24,7 @@ export async function loadApiClientAlerts(db: Db, siteIds: number[], now: number
       clientId: appRegistrations.clientId,
       siteSlug: sites.slug,
       siteName: sites.name,
+      expirationDate: appRegistrations.expirationDate,
     })
     .from(appRegistrations)
     .innerJoin(sites, eq(sites.id, appRegistrations.siteId))
@@ -37,9 +39,20 @@ export async function loadApiClientAlerts(db: Db, siteIds: number[], now: number
     .all();
 }
 
+/** The Sites a user is a Site Administrator of. */
+async function administeredSiteIds(db: Db, userId: number): Promise<number[]> {
+  const rows = await db
+    .select({ siteId: memberships.siteId })
+    .from(memberships)
+    .where(and(eq(memberships.userId, userId), eq(memberships.role, "site_admin")))
+    .all();
+  return rows.map((r) => r.siteId);
+}
+
 /**
  * The banners of §6 for the page being rendered: the current Site's for its administrators, every Site's for a
- * Global Administrator, none for Site Users (they cannot open a registration, so a banner would only link them to a
+ * Global Administrator, on a page of no Site (the account page) those of every Site the user administers, none for
+ * Site Users (they cannot open a registration, so a banner would only link them to a
  * 403). Computed at page load from the data, so a banner appears the moment a registration expires and is gone on
  * the next load after renewal, re-disabling or deletion.
  */
@@ -48,10 +61,16 @@ export async function alertsForPage(c: Context<AppEnv>): Promise<ApiClientAlert[
   if (!session) return [];
   // Banners belong to full pages: a fragment swapped into a page by htmx never carries a second copy.
   if (isHtmx(c) && c.req.header("HX-Request-Type") === "partial") return [];
+  const db = createDb(c.env.DB);
   const siteIds = session.user.isGlobalAdmin
     ? c.var.reachableSites.map((s) => s.id)
-    : c.var.siteContext?.isAdmin
-      ? [c.var.siteContext.site.id]
-      : [];
-  return loadApiClientAlerts(createDb(c.env.DB), siteIds, c.var.now);
+    : c.var.siteContext
+      ? c.var.siteContext.isAdmin
+        ? [c.var.siteContext.site.id]
+        : []
+      : // A page of no Site (the account page): every Site the user administers.
+        c.var.reachableSites.length > 0
+        ? await administeredSiteIds(db, session.user.id)
+        : [];
+  return loadApiClientAlerts(db, siteIds, c.var.now);
 }

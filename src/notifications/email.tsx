@@ -6,16 +6,20 @@ import { registrationsGridUrl, registrationUrl } from "../paths";
 import { SECRET_TEMPLATE_TITLES, TEMPLATE_TITLES } from "./cadence";
 import type { NotificationRow } from "./log-query";
 
-/** `npm start` serves here (§11); used for links in emails when no public origin (ISSUER) is configured. */
+/** `npm start` serves here by default (§11); links in emails use it when nothing else names the origin. */
 export const LOCAL_ORIGIN = "http://localhost:8787";
 
-/** The origin links in emails point at: the configured issuer's origin, else the local development origin. */
-export function publicOrigin(env: Pick<Bindings, "ISSUER">): string {
-  if (env.ISSUER) {
+/**
+ * The origin links in emails point at: the configured issuer's origin; else, locally, the origin `wrangler dev`
+ * listens on (LOCAL_ORIGIN, which `npm start` and the browser tests pass); else the default local origin.
+ */
+export function publicOrigin(env: Pick<Bindings, "ISSUER" | "LOCAL_ORIGIN">): string {
+  for (const configured of [env.ISSUER, env.LOCAL_ORIGIN]) {
+    if (!configured) continue;
     try {
-      return new URL(env.ISSUER).origin;
+      return new URL(configured).origin;
     } catch {
-      // An unparsable ISSUER is a configuration error shown elsewhere; emails fall back to the local origin.
+      // An unparsable value is a configuration error shown elsewhere; emails fall back to the next origin.
     }
   }
   return LOCAL_ORIGIN;

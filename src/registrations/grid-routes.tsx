@@ -13,6 +13,7 @@ import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { validated, validForm } from "../lib/forms";
 import { wantsFragment } from "../lib/htmx";
+import { bulkNotice } from "./bulk-routes";
 import {
   deleteGridView,
   type GridSource,
@@ -84,6 +85,7 @@ async function gridModel(
     sites: placement.sites,
     newHref: placement.newHref,
     timeZone: placement.timeZone,
+    bulk: scope === "site",
   };
 }
 
@@ -105,7 +107,7 @@ async function respondWithGrid(
     <RegistrationGridPage
       heading={placement.heading}
       intro={placement.intro}
-      notice={NOTICES[c.req.query("notice") ?? ""]}
+      notice={NOTICES[c.req.query("notice") ?? ""] ?? bulkNotice(c.req.query("notice"), c.req.query("count"))}
       model={model}
     />,
     { title: placement.title, breadcrumbs: placement.breadcrumbs },

@@ -71,7 +71,10 @@ function conditions(source: GridSource, query: GridQuery, now: number): SQL | un
   const list: (SQL | undefined)[] = [];
   if (source.scope === "site") list.push(eq(r.siteId, source.site.id));
   else if (query.site) list.push(eq(sites.slug, query.site));
-  if (query.q) list.push(sql`instr(${lowerName}, lower(${query.q})) > 0`);
+  // The toolbar's search: part of the name or of the Client ID, case-insensitive.
+  if (query.q) {
+    list.push(sql`(instr(${lowerName}, lower(${query.q})) > 0 or instr(lower(${r.clientId}), lower(${query.q})) > 0)`);
+  }
   if (query.state) list.push(stateCondition(query.state, now));
   if (query.enabled) list.push(eq(r.enabled, query.enabled === "yes"));
   if (query.usedBefore) {

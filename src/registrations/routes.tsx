@@ -31,6 +31,7 @@ import { isHtmx, wantsFragment } from "../lib/htmx";
 import { addCalendarDays, calendarDateInZone, calendarDaysBetween, parseCalendarDate } from "../lib/time";
 import { registrationsGridUrl } from "../paths";
 import { loadDailyUsage, loadUsage } from "../usage/queries";
+import { bulkRoutes } from "./bulk-routes";
 import { gridRoutes } from "./grid-routes";
 import { findIdempotencyKey } from "./idempotency";
 import { renewedDate } from "./lifecycle";
@@ -217,6 +218,7 @@ const placeSiteGrid = (c: Context<AppEnv>) => {
  */
 export const registrationRoutes = new Hono<AppEnv>()
   .route("/", gridRoutes("site", placeSiteGrid))
+  .route("/bulk", bulkRoutes)
   .get("/new", (c) =>
     renderCreateForm(
       c,

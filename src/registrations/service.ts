@@ -11,7 +11,7 @@ import {
 import type { Db } from "../db/client";
 import { type AppRegistration, appRegistrations, type Site } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
-import { calendarDateInZone, startOfDayInZone } from "../lib/time";
+import { addCalendarDays, calendarDateInZone, calendarDaysBetween, startOfDayInZone } from "../lib/time";
 import { forgetCachedClients } from "../oauth/client-cache";
 import { insertRegistrationWithSecret } from "./repository";
 import { checkExpirationDate, type RegistrationFormErrors, type RegistrationFormInput } from "./validation";
@@ -262,13 +262,26 @@ export async function setRegistrationEnabled(
   args: { site: Site; actor: AuditActor; id: number; enabled: boolean },
   now: number,
 ): Promise<EnableResult> {
+  const { site, id } = args;
+  const [, updated] = await db.batch(enabledStatements(db, args, now));
+  const registration = updated[0];
+  if (registration) {
+    forgetCachedClients({ registrationId: registration.id });
+    return { kind: "changed", registration };
+  }
+  const current = await findRegistration(db, site.id, id);
+  return current ? { kind: "unchanged", registration: current } : { kind: "not_found" };
+}
+
+/** Enable or disable one registration: its audit event and its update, both only when the value actually changes. */
+function enabledStatements(db: Db, args: { site: Site; actor: AuditActor; id: number; enabled: boolean }, now: number) {
   const { site, actor, id, enabled } = args;
   const where = and(
     eq(appRegistrations.id, id),
     eq(appRegistrations.siteId, site.id),
     ne(appRegistrations.enabled, enabled),
   );
-  const [, updated] = await db.batch([
+  return [
     auditRegistrationChange(
       db,
       where,
@@ -282,14 +295,7 @@ export async function setRegistrationEnabled(
       now,
     ),
     db.update(appRegistrations).set({ enabled, updatedAt: now }).where(where).returning(),
-  ]);
-  const registration = updated[0];
-  if (registration) {
-    forgetCachedClients({ registrationId: registration.id });
-    return { kind: "changed", registration };
-  }
-  const current = await findRegistration(db, site.id, id);
-  return current ? { kind: "unchanged", registration: current } : { kind: "not_found" };
+  ] as const;
 }
 
 /** The audit record of a deletion, built from the row as it is when deleted. */
@@ -311,9 +317,17 @@ export async function deleteRegistration(
   args: { site: Site; actor: AuditActor; id: number },
   now: number,
 ): Promise<DeleteResult> {
+  const [, deleted] = await db.batch(deleteStatements(db, args, now));
+  const row = deleted[0];
+  forgetCachedClients({ registrationId: args.id });
+  return row ? { kind: "deleted", ...row } : { kind: "not_found" };
+}
+
+/** Delete one registration: the audit event, written from the row itself, then the row. */
+function deleteStatements(db: Db, args: { site: Site; actor: AuditActor; id: number }, now: number) {
   const { site, actor, id } = args;
   const where = and(eq(appRegistrations.id, id), eq(appRegistrations.siteId, site.id));
-  const [, deleted] = await db.batch([
+  return [
     auditRegistrationChange(
       db,
       where,
@@ -323,9 +337,70 @@ export async function deleteRegistration(
     db
       .delete(appRegistrations)
       .where(where)
-      .returning({ name: appRegistrations.name, clientId: appRegistrations.clientId }),
-  ]);
-  const row = deleted[0];
-  forgetCachedClients({ registrationId: id });
-  return row ? { kind: "deleted", ...row } : { kind: "not_found" };
+      .returning({ id: appRegistrations.id, name: appRegistrations.name, clientId: appRegistrations.clientId }),
+  ] as const;
+}
+
+export const BULK_ACTIONS = ["disable", "enable", "extend", "delete"] as const;
+export type BulkAction = (typeof BULK_ACTIONS)[number];
+
+/** The Expiration date an extension by `days` sets: from the later of today and the current date. */
+export function extendedDate(current: string, today: string, days: number): string {
+  return addCalendarDays(calendarDaysBetween(today, current) > 0 ? current : today, days);
+}
+
+/**
+ * A bulk action on registrations of one Site, read just before: every row's change and its audit event go in one D1
+ * batch, so either all of them happen or none does. Each statement is conditional on the row as it was read (an
+ * extension on its Expiration date, enable and disable on the value differing), so a row someone changed meanwhile is
+ * left alone. Returns the rows actually changed.
+ */
+export async function applyBulkAction(
+  db: Db,
+  args: { site: Site; actor: AuditActor; rows: AppRegistration[]; action: BulkAction; days?: number },
+  now: number,
+): Promise<number[]> {
+  const { site, actor, rows, action } = args;
+  const today = calendarDateInZone(now, site.timeZone);
+  const statements: BatchItem<"sqlite">[] = [];
+  for (const row of rows) {
+    const target = { site, actor, id: row.id };
+    if (action === "disable" || action === "enable") {
+      statements.push(...enabledStatements(db, { ...target, enabled: action === "enable" }, now));
+    } else if (action === "delete") {
+      statements.push(...deleteStatements(db, target, now));
+    } else {
+      const date = extendedDate(row.expirationDate, today, args.days ?? 0);
+      const where = and(
+        eq(appRegistrations.id, row.id),
+        eq(appRegistrations.siteId, site.id),
+        eq(appRegistrations.expirationDate, row.expirationDate),
+      );
+      statements.push(
+        auditRegistrationChange(
+          db,
+          where,
+          {
+            site,
+            targetLabel: row.name,
+            action: "update",
+            changes: { expirationDate: [row.expirationDate, date] },
+            actor,
+          },
+          now,
+        ),
+        db
+          .update(appRegistrations)
+          .set({ expirationDate: date, expiresAt: startOfDayInZone(date, site.timeZone), updatedAt: now })
+          .where(where)
+          .returning({ id: appRegistrations.id }),
+      );
+    }
+  }
+  if (statements.length === 0) return [];
+  const results = (await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown[];
+  // Every second result is a change's RETURNING rows.
+  const changed = results.filter((_, i) => i % 2 === 1).flatMap((r) => (r as { id: number }[]).map((x) => x.id));
+  for (const id of changed) forgetCachedClients({ registrationId: id });
+  return changed;
 }

@@ -2,15 +2,16 @@ import { Hono } from "hono";
 import { AdminCenterPage, IamPage, NoSitesPage, SiteSettingsPage, siteCrumbs } from "../../views/shell/pages";
 import { OverviewSection } from "../../views/usage/overview";
 import type { AppEnv } from "../env";
-import { adminSitesUrl, sitePath } from "../paths";
+import { ALL_SITES_HOME, sitePath } from "../paths";
 import { loadOverview } from "../usage/overview";
 
 /** The admin shell: home, Admin Center, Site Settings and IAM for each Site (§4 navigation). */
 export const shellRoutes = new Hono<AppEnv>()
   .get("/", (c) => {
+    // A Global Administrator lands on the overview across every Site; anyone else on their first Site.
+    if (c.var.session?.user.isGlobalAdmin) return c.redirect(ALL_SITES_HOME, 303);
     const [first] = c.var.reachableSites;
     if (first) return c.redirect(sitePath(first.slug), 303);
-    if (c.var.session?.user.isGlobalAdmin) return c.redirect(adminSitesUrl(), 303);
     return c.render(<NoSitesPage />, { title: "No Sites" });
   })
   .get("/sites/:site", async (c) => {

@@ -15,14 +15,14 @@ async function violations(page: Page): Promise<string[]> {
   const found = await page.evaluate(async () => {
     // @ts-expect-error -- axe is the global the script above defines
     const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return (result.violations as { id: string; nodes: { target: string[]; failureSummary: string }[] }[]).flatMap(
-      (v) => v.nodes.slice(0, 3).map((n) => `${v.id}: ${n.target.join(" ")} — ${n.failureSummary.replace(/\s+/g, " ")}`),
+    return (result.violations as { id: string; nodes: { target: string[]; failureSummary: string }[] }[]).flatMap((v) =>
+      v.nodes.slice(0, 3).map((n) => `${v.id}: ${n.target.join(" ")} — ${n.failureSummary.replace(/\s+/g, " ")}`),
     );
   });
   return found;
 }
 
-export const MAIN_PAGES = [
+const MAIN_PAGES = [
   "/sites/main",
   "/sites/main/settings",
   "/sites/main/settings/iam",

@@ -51,30 +51,35 @@ function expireByName(name: string) {
   );
 }
 
+/** A row's Name cell: the first cell, or the one after the row's selection box. */
+const NAME_CELL = "td.select + td, td:first-child:not(.select)";
 const table = (page: Page) => page.getByRole("table", { name: "App registrations" });
 const rowOf = (page: Page, name: string) =>
   table(page)
     .getByRole("row")
     .filter({ has: page.getByRole("link", { name, exact: true }) });
 async function cells(page: Page, name: string): Promise<string[]> {
-  return (await rowOf(page, name).getByRole("cell").allTextContents()).map((t) => t.replace(/\s+/g, " ").trim());
+  // The row's cells after its selection box.
+  return (await rowOf(page, name).locator("td:not(.select)").allTextContents()).map((t) =>
+    t.replace(/\s+/g, " ").trim(),
+  );
 }
 async function names(page: Page): Promise<string[]> {
   const rows = table(page).locator("tbody tr[data-registration-id]");
-  return (await rows.locator("td:first-child").allTextContents()).map((t) => t.trim());
+  return (await rows.locator(NAME_CELL).allTextContents()).map((t) => t.trim());
 }
 
 /** Waits until the grid shows exactly these names (a history restore swaps the page in asynchronously). */
 async function namesBecome(page: Page, expected: string[]): Promise<string[]> {
   await page
     .waitForFunction(
-      (want) =>
+      ([want, cell]) =>
         JSON.stringify(
-          [...document.querySelectorAll("tbody tr[data-registration-id] td:first-child")].map((td) =>
+          [...document.querySelectorAll(`tbody tr[data-registration-id] :is(${cell})`)].map((td) =>
             td.textContent?.trim(),
           ),
         ) === JSON.stringify(want),
-      expected,
+      [expected, NAME_CELL] as const,
       { timeout: 10_000 },
     )
     .catch(() => undefined);
@@ -365,10 +370,12 @@ describe("with JavaScript off", () => {
     await visible(page.getByRole("heading", { name: "App registration created" }));
     expect(await page.getByLabel("Client secret").inputValue()).toMatch(/^asc_/);
 
-    // Filter through the GET form (details opens without script).
+    // Search through the toolbar's GET form, then filter through the Filter menu's (details opens without script).
     await page.goto(GRID);
+    await page.getByRole("searchbox", { name: "Search by name or Client ID" }).fill(name);
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await urlMatches(page, /\?q=No\+script/);
     await page.locator(".filter-menu > summary").click();
-    await page.getByLabel("Name contains").fill(name);
     await page.locator('select[name="state"]').selectOption("active");
     await page.getByRole("button", { name: "Apply filter" }).click();
     await urlMatches(page, /\?q=No\+script.*&state=active/);

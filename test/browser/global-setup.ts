@@ -46,6 +46,7 @@ export default async function setup(project: TestProject) {
   applyLocalMigrations(persistTo);
   seedLocal(persistTo);
   const port = await freePort();
+  const baseURL = `http://localhost:${port}`;
   let output = "";
   const [node, wranglerBin] = WRANGLER;
   const child = spawn(
@@ -61,6 +62,9 @@ export default async function setup(project: TestProject) {
       persistTo,
       "--inspector-port",
       "0",
+      // Links in notification emails point at this server, as under `npm start`.
+      "--var",
+      `LOCAL_ORIGIN:${baseURL}`,
     ],
     { cwd: ROOT, env: childEnv({ CI: "true" }), stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -70,7 +74,6 @@ export default async function setup(project: TestProject) {
   child.stderr?.on("data", (d) => {
     output += d;
   });
-  const baseURL = `http://localhost:${port}`;
   await waitForServer(`${baseURL}/sign-in`, child, () => output);
   project.provide("baseURL", baseURL);
   project.provide("persistTo", persistTo);

@@ -101,12 +101,16 @@ export function postWithoutToken(client: Client, path: string, form: Record<stri
 
 export { textOf };
 
-/** The rows of the grid's table body, in order: each row's cell texts. */
+/**
+ * The rows of the grid's table body, in order: each row's cell texts, without the row's selection box and the Copy
+ * buttons (which only show with JavaScript).
+ */
 export function gridRows(html: string): string[][] {
   const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? "";
   return [...body.matchAll(/<tr[^>]*data-registration-id[^>]*>([\s\S]*?)<\/tr>/g)].map((m) =>
-    [...(m[1] ?? "").matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) =>
+    [...(m[1] ?? "").matchAll(/<td(?! class="select")[^>]*>([\s\S]*?)<\/td>/g)].map((c) =>
       (c[1] ?? "")
+        .replace(/<button[^>]*>[\s\S]*?<\/button>/g, "")
         .replace(/<[^>]+>/g, "")
         .replace(/&amp;/g, "&")
         .replace(/&lt;/g, "<")
@@ -122,7 +126,7 @@ export function gridRows(html: string): string[][] {
 /** The column headers of the grid, in order. */
 export function gridHeaders(html: string): string[] {
   const head = /<thead>([\s\S]*?)<\/thead>/.exec(html)?.[1] ?? "";
-  return [...head.matchAll(/<th[^>]*>([\s\S]*?)<\/th>/g)].map((m) =>
+  return [...head.matchAll(/<th(?![^>]*class="select")[^>]*>([\s\S]*?)<\/th>/g)].map((m) =>
     (m[1] ?? "")
       .replace(/<span aria-hidden="true">[^<]*<\/span>/g, "")
       .replace(/<[^>]+>/g, "")

@@ -71,7 +71,7 @@ describe("the API client alert banner (§6)", () => {
         {
           registrationId: String(expired.id),
           href: `/sites/${site.slug}/settings/iam/app-registrations/${expired.id}`,
-          text: "API client alert: the App registration Backup <script>x</script> has expired. Token requests with its Client ID fail until it is renewed. Dismiss".replace(
+          text: "API client alert: Backup <script>x</script> expired on 2031-10-01; its token requests fail. Renew Dismiss".replace(
             "<script>x</script>",
             "&lt;script&gt;x&lt;/script&gt;",
           ),
@@ -79,13 +79,35 @@ describe("the API client alert banner (§6)", () => {
         {
           registrationId: String(second.id),
           href: `/sites/${site.slug}/settings/iam/app-registrations/${second.id}`,
-          text: "API client alert: the App registration SIEM connector has expired. Token requests with its Client ID fail until it is renewed. Dismiss",
+          text: "API client alert: SIEM connector expired on 2031-09-15; its token requests fail. Renew Dismiss",
         },
       ]);
       expect(html).toContain(
         `<button type="button" class="dismiss" data-dismiss-alert="true" aria-label="Dismiss the alert for SIEM connector">`,
       );
+      // Renew leads to the registration's Status card; with two banners, one "Dismiss all".
+      expect(html).toContain(
+        `<a class="renew-link" href="/sites/${site.slug}/settings/iam/app-registrations/${second.id}#registration-status" aria-label="Renew SIEM connector">`,
+      );
+      expect(html.match(/data-dismiss-all-alerts/g)).toHaveLength(1);
+      expect(html).toContain("2 App registrations have expired.");
     }
+    // The account page belongs to no Site: it shows the banners of every Site the user administers, naming the Site.
+    const account = await bodyOf(await browser.get("/account/password", { now: AFTER }), 200);
+    expect(banners(account).map((b) => b.text)).toEqual([
+      "API client alert: Backup &lt;script&gt;x&lt;/script&gt; (Banner Site) expired on 2031-10-01; its token requests fail. Renew Dismiss",
+      "API client alert: SIEM connector (Banner Site) expired on 2031-09-15; its token requests fail. Renew Dismiss",
+    ]);
+  });
+
+  it("has no Dismiss all for a single banner", async () => {
+    const { site, make } = await siteWithExpiry("Single Site");
+    await make("Only one", "2031-10-01");
+    const admin = await createUser({ sites: [[site.id, "site_admin"]] });
+    const browser = await signIn(admin.email, PASSWORD, AFTER);
+    const html = await bodyOf(await browser.get(`/sites/${site.slug}`, { now: AFTER }), 200);
+    expect(banners(html)).toHaveLength(1);
+    expect(html).not.toContain("data-dismiss-all-alerts");
   });
 
   it("appears at 00:00 of the Expiration date, computed at page load, and is gone after renewal, disabling or deletion", async () => {
@@ -124,8 +146,8 @@ describe("the API client alert banner (§6)", () => {
         mine.map((s) => s.text),
         page,
       ).toEqual([
-        "API client alert: the App registration Alpha export (Alpha Site) has expired. Token requests with its Client ID fail until it is renewed. Dismiss",
-        "API client alert: the App registration Beta export (Beta Site) has expired. Token requests with its Client ID fail until it is renewed. Dismiss",
+        "API client alert: Alpha export (Alpha Site) expired on 2031-10-01; its token requests fail. Renew Dismiss",
+        "API client alert: Beta export (Beta Site) expired on 2031-10-01; its token requests fail. Renew Dismiss",
       ]);
       expect(mine.map((s) => s.href)).toEqual([
         `/sites/${first.site.slug}/settings/iam/app-registrations/${a.id}`,

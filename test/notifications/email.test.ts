@@ -104,6 +104,11 @@ describe("expiration notice emails", () => {
     expect(publicOrigin({ ISSUER: "https://id.alloyscan.example/tenant?x=1" })).toBe("https://id.alloyscan.example");
     expect(publicOrigin({ ISSUER: "" })).toBe(LOCAL_ORIGIN);
     expect(publicOrigin({ ISSUER: "not a url" })).toBe(LOCAL_ORIGIN);
+    // Locally, the origin wrangler dev listens on (npm start passes it); the issuer wins when both are set.
+    expect(publicOrigin({ ISSUER: "", LOCAL_ORIGIN: "http://localhost:9123" })).toBe("http://localhost:9123");
+    expect(publicOrigin({ ISSUER: "https://id.alloyscan.example", LOCAL_ORIGIN: "http://localhost:9123" })).toBe(
+      "https://id.alloyscan.example",
+    );
   });
 
   it("never contain a Client secret or its hash, end to end", async () => {

@@ -56,18 +56,19 @@ describe("the App registrations grid (§4)", () => {
       "State",
     ]);
     expect(gridRows(html)).toEqual([
-      ["Alpha", fresh.clientId, "2031-01-14 21:00 (Asia/Tokyo)", "No", "", "In 137 days", "Disabled"],
+      // Times read relative to now, with the absolute time in the Site's zone beside them.
+      ["Alpha", fresh.clientId, "1 day ago, 2031-01-14 21:00 (Asia/Tokyo)", "No", "", "In 137 days", "Disabled"],
       [
         "bravo",
         used.clientId,
-        "2031-01-15 21:00 (Asia/Tokyo)",
+        "just now, 2031-01-15 21:00 (Asia/Tokyo)",
         "Yes",
-        "2031-01-15 19:00 (Asia/Tokyo)",
+        "2 hours ago, 2031-01-15 19:00 (Asia/Tokyo)",
         "In 5 days",
         "Expires within 7 days",
       ],
       // NOW is 21:00 on 15 January in Tokyo: a registration expiring on the 15th has expired.
-      ["charlie", expect.any(String), "2031-01-15 21:00 (Asia/Tokyo)", "Yes", "", "Expired", "Expired"],
+      ["charlie", expect.any(String), "just now, 2031-01-15 21:00 (Asia/Tokyo)", "Yes", "", "Expired", "Expired"],
     ]);
     expect(html).toContain(`<a href="${gridPath(site)}/${fresh.id}">Alpha</a>`);
     expect(html).toContain('<th scope="col" aria-sort="ascending">');
@@ -111,11 +112,11 @@ describe("the App registrations grid (§4)", () => {
     expect(html).toContain(`<a href="${base}?state=active"`); // Name ascending is the default: no sort parameter
   });
 
-  it("filters by name, state, enabled, last used before and never used, in SQL", async () => {
+  it("searches by name or Client ID, and filters by state, enabled, last used before and never used, in SQL", async () => {
     const { site, admin } = await siteWithAdmin();
     await seed(site, "Active nightly", { expirationDate: "2031-12-01", lastUsedAgo: 40 * DAY });
     await seed(site, "Thirty nightly", { expirationDate: "2031-02-10", lastUsedAgo: 1 * DAY });
-    await seed(site, "Seven", { expirationDate: "2031-01-20" });
+    const seven = await seed(site, "Seven", { expirationDate: "2031-01-20" });
     await seed(site, "Expired one", { expirationDate: "2031-01-10" });
     await seed(site, "Off", { expirationDate: "2031-01-10", enabled: false, lastUsedAgo: 100 * DAY });
     const filtered = async (qs: string) => names(await (await admin.get(`${gridPath(site)}?${qs}`)).text());
@@ -135,7 +136,12 @@ describe("the App registrations grid (§4)", () => {
     expect(await filtered("q=nightly&used_before=2031-01-01")).toEqual(["Active nightly"]);
     const none = await (await admin.get(`${gridPath(site)}?q=zzz`)).text();
     expect(none).toContain("No App registrations match this filter.");
-    expect(none).toContain("<summary>Filter (1)</summary>");
+    // The search has its own box in the toolbar, so the Filter button counts the other filters only.
+    expect(none).toContain('<input id="grid-search-q" name="q" type="search" maxlength="100" value="zzz"');
+    expect(none).toContain("<summary>Filter</summary>");
+    expect(await filtered("q=nightly&state=active")).toEqual(["Active nightly"]);
+    // The search also matches part of a Client ID, in any case.
+    expect(await filtered(`q=${seven.clientId.slice(9, 18).toUpperCase()}`)).toEqual(["Seven"]);
   });
 
   it("treats blank fields of the JavaScript-off filter form as absent, and ignores unknown parameters", async () => {

@@ -70,8 +70,8 @@ describe("the registration page (§4)", () => {
     expect(html).toContain("<dt>Enabled</dt><dd>Yes</dd>");
     expect(html).toContain("<dt>Expires</dt><dd>In 17 days</dd>");
     expect(html).toContain("<dd>Ships logs</dd>");
-    expect(html).toContain(`<code>${reg!.clientId}</code>`);
-    expect(textOf(html)).toContain("Registration date 2031-01-15 07:00 (America/New_York)");
+    expect(html).toContain(`<code id="registration-client-id">${reg!.clientId}</code>`);
+    expect(textOf(html)).toContain("Registration date just now , 2031-01-15 07:00 (America/New_York)");
     expect(textOf(html)).toContain(
       "Expiration date 2031-02-01 (token requests stop at 2031-02-01 00:00 (America/New_York) )",
     );

@@ -175,13 +175,14 @@ function filterLink(view: LogView, values: FilterValues, narrow: Pick<FilterValu
   return pageHref(view, values, { ...narrow, page: undefined });
 }
 
-function TimeCell({ row }: { row: SecurityLogRow }) {
+/** When a row happened; the zone is named in the cell only where the header cannot name it (the all-Sites log). */
+function TimeCell({ row, showZone }: { row: SecurityLogRow; showZone: boolean }) {
   const zone = row.siteTimeZone ?? "UTC";
+  const named = showZone ? <span class="zone">{zone}</span> : null;
   if (row.count <= 1) {
     return (
       <td class="log-time">
-        <time datetime={isoInstant(row.lastAt)}>{formatLogTime(row.lastAt, zone)}</time>{" "}
-        <span class="zone">{zone}</span>
+        <time datetime={isoInstant(row.lastAt)}>{formatLogTime(row.lastAt, zone)}</time> {named}
       </td>
     );
   }
@@ -191,7 +192,7 @@ function TimeCell({ row }: { row: SecurityLogRow }) {
       <time datetime={isoInstant(row.firstAt)}>{formatLogTime(row.firstAt, zone)}</time>
       <br />
       <span class="muted">last seen</span>{" "}
-      <time datetime={isoInstant(row.lastAt)}>{formatLogTime(row.lastAt, zone)}</time> <span class="zone">{zone}</span>
+      <time datetime={isoInstant(row.lastAt)}>{formatLogTime(row.lastAt, zone)}</time> {named}
     </td>
   );
 }
@@ -229,7 +230,7 @@ function RegistrationCell({ row, view, values }: { row: SecurityLogRow; view: Lo
 function LogRow({ row, view, values }: { row: SecurityLogRow; view: LogView; values: FilterValues }) {
   return (
     <tr data-event-id={String(row.id)}>
-      <TimeCell row={row} />
+      <TimeCell row={row} showZone={view.kind === "global"} />
       {view.kind === "global" ? (
         <td>
           {row.siteSlug ? (
@@ -298,7 +299,7 @@ export function SecurityLogResults({
             noneOnPage="There are no rows on this page."
             head={
               <>
-                <th scope="col">Time</th>
+                <th scope="col">{view.kind === "site" ? `Time (${view.site.timeZone})` : "Time"}</th>
                 {view.kind === "global" ? <th scope="col">Site</th> : null}
                 <th scope="col">Event</th>
                 <th scope="col">Registration</th>

@@ -139,7 +139,7 @@ function SecretRow(props: {
         {secret.lastUsedAt === null ? (
           <span class="muted">Not used yet</span>
         ) : (
-          <When at={secret.lastUsedAt} timeZone={site.timeZone} />
+          <When at={secret.lastUsedAt} timeZone={site.timeZone} relativeTo={now} />
         )}
       </td>
       <td>

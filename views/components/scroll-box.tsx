@@ -6,8 +6,8 @@ import type { Child } from "hono/jsx";
  */
 export function ScrollBox(props: { label: string; children: Child }) {
   return (
-    <div class="table-scroll" role="region" aria-label={props.label} tabindex={0}>
+    <section class="table-scroll" aria-label={props.label} tabindex={0}>
       {props.children}
-    </div>
+    </section>
   );
 }

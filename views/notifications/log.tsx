@@ -1,6 +1,6 @@
 import { hintLabel } from "../../src/client-secrets/policy";
 import type { NotificationTemplate, Site } from "../../src/db/schema";
-import { formatInstant } from "../../src/lib/time";
+import { formatWallClock } from "../../src/lib/time";
 import { SECRET_TEMPLATE_TITLES, TEMPLATE_TITLES } from "../../src/notifications/cadence";
 import type { DeliveryRow, NotificationLogPage, NotificationRow } from "../../src/notifications/log-query";
 import { notificationLogUrl, registrationUrl } from "../../src/paths";
@@ -36,7 +36,7 @@ function DeliveryState({ delivery, timeZone }: { delivery: DeliveryRow; timeZone
     case "sent":
       return (
         <span class="delivery-state delivery-sent">
-          Sent {delivery.sentAt ? formatInstant(delivery.sentAt, timeZone) : ""}
+          Sent {delivery.sentAt ? formatWallClock(delivery.sentAt, timeZone) : ""}
         </span>
       );
     case "retrying":
@@ -80,7 +80,7 @@ function RegistrationCell({ row, site }: { row: NotificationRow; site: Site }) {
 function LogRow({ row, site }: { row: NotificationRow; site: Site }) {
   return (
     <tr>
-      <td class="notification-time">{formatInstant(row.firedAt, site.timeZone)}</td>
+      <td class="notification-time">{formatWallClock(row.firedAt, site.timeZone)}</td>
       <TemplateCell row={row} />
       <RegistrationCell row={row} site={site} />
       <td class="notification-time">{row.expirationDate}</td>

@@ -16,11 +16,12 @@ import {
   serializeGridQuery,
 } from "../../src/registrations/grid-query";
 import { expiresLabel, isExpired, registrationState } from "../../src/registrations/lifecycle";
+import { CopyButton } from "../components/copy-button";
 import { CsrfField, Notice } from "../components/form";
 import { gridNavigation } from "../components/format";
 import { FilterProblems } from "../components/paged-results";
-import { When } from "../components/when";
 import { ScrollBox } from "../components/scroll-box";
+import { When } from "../components/when";
 import { Sparkline } from "../usage/chart";
 import { StateBadge } from "./format";
 
@@ -46,7 +47,11 @@ export interface GridModel {
   newHref?: string;
   /** Per-Site grid: the Site's zone, named next to "Last used before". */
   timeZone?: string;
+  /** Rows can be selected for a bulk action (the per-Site grid). */
+  bulk?: boolean;
 }
+
+const BULK_FORM_ID = "bulk-form";
 
 export function registrationHref(row: Pick<GridRow, "id" | "siteSlug">): string {
   return registrationUrl(row.siteSlug, row.id);
@@ -110,14 +115,13 @@ function ViewsMenu({ model }: { model: GridModel }) {
 
 function FilterMenu({ model }: { model: GridModel }) {
   const { base, query } = model;
-  const active = activeFilterCount(query);
-  const cleared = gridHref(base, { sort: query.sort, dir: query.dir, cols: query.cols });
+  // The search has its own box in the toolbar; clearing the filter keeps it.
+  const active = activeFilterCount({ ...query, q: undefined });
+  const cleared = gridHref(base, { q: query.q, sort: query.sort, dir: query.dir, cols: query.cols });
   return (
     <details class="menu filter-menu">
       <summary>{active > 0 ? `Filter (${active})` : "Filter"}</summary>
       <form method="get" action={base} class="menu-panel filter-form" {...gridNavigation(base)}>
-        <label for="filter-q">Name contains</label>
-        <input id="filter-q" name="q" type="search" maxlength={100} value={query.q ?? ""} />
         <label for="filter-state">State</label>
         <select id="filter-state" name="state">
           <option value="">Any state</option>
@@ -157,7 +161,8 @@ function FilterMenu({ model }: { model: GridModel }) {
             </select>
           </>
         ) : null}
-        {/* Filtering keeps the sort and any columns the URL chose. */}
+        {/* Filtering keeps the search, the sort and any columns the URL chose. */}
+        {query.q ? <input type="hidden" name="q" value={query.q} /> : null}
         <input type="hidden" name="sort" value={query.sort} />
         <input type="hidden" name="dir" value={query.dir} />
         {query.cols ? <input type="hidden" name="cols" value={query.cols.join(",")} /> : null}
@@ -264,14 +269,15 @@ function Cell({ model, row, column }: { model: GridModel; row: GridRow; column: 
       );
     case "client_id":
       return (
-        <td>
-          <code>{row.clientId}</code>
+        <td class="client-id">
+          <code id={`client-id-${row.id}`}>{row.clientId}</code>{" "}
+          <CopyButton target={`client-id-${row.id}`} what={`the Client ID of ${row.name}`} />
         </td>
       );
     case "created":
       return (
         <td>
-          <When at={row.createdAt} timeZone={row.siteTimeZone} />
+          <When at={row.createdAt} timeZone={row.siteTimeZone} relativeTo={model.now} />
         </td>
       );
     case "enabled":
@@ -279,7 +285,11 @@ function Cell({ model, row, column }: { model: GridModel; row: GridRow; column: 
     case "last_used":
       return (
         <td>
-          {row.lastUsedAt === null ? "" : <When at={row.lastUsedAt} timeZone={row.siteTimeZone} />}
+          {row.lastUsedAt === null ? (
+            ""
+          ) : (
+            <When at={row.lastUsedAt} timeZone={row.siteTimeZone} relativeTo={model.now} />
+          )}
           {row.tokens30d > 0 ? (
             <Sparkline series={row.usage} label={`${row.tokens30d} tokens in the last 30 days, per UTC day`} />
           ) : null}
@@ -301,6 +311,8 @@ function Cell({ model, row, column }: { model: GridModel; row: GridRow; column: 
 
 function Pagination({ model }: { model: GridModel }) {
   const { page, pageCount } = model.page;
+  // One page needs no pager ("Page 1 of 1" says nothing).
+  if (pageCount <= 1 && page <= 1) return null;
   const at = (p: number) => gridHref(model.base, { ...model.query, page: p });
   const link = (p: number, label: string, rel?: string) => {
     const href = at(p);
@@ -335,12 +347,97 @@ function Summary({ model }: { model: GridModel }) {
   );
 }
 
+/** The toolbar's search: name or Client ID, as you type (debounced), or on Enter without JavaScript. */
+function SearchBox({ model }: { model: GridModel }) {
+  const { base, query } = model;
+  // Searching keeps the rest of the address: filter, sort, columns.
+  const keep = [...new URLSearchParams(serializeGridQuery({ ...query, q: undefined }, { page: false }))];
+  return (
+    <search class="grid-search">
+      <form method="get" action={base} {...gridNavigation(base)}>
+        <label for="grid-search-q" class="visually-hidden">
+          Search by name or Client ID
+        </label>
+        <input
+          id="grid-search-q"
+          name="q"
+          type="search"
+          maxlength={100}
+          value={query.q ?? ""}
+          placeholder="Search name or Client ID"
+          autocomplete="off"
+          hx-get={base}
+          hx-trigger="input changed delay:300ms"
+          hx-include="closest form"
+          hx-target={`#${GRID_ID}`}
+          hx-swap="outerHTML"
+          hx-push-url="true"
+        />
+        {keep.map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
+        <button type="submit" class="secondary">
+          Search
+        </button>
+      </form>
+    </search>
+  );
+}
+
+/** Bulk actions on the rows ticked in the grid: the first post shows a confirmation naming each registration. */
+function BulkBar({ model }: { model: GridModel }) {
+  return (
+    <form method="post" action={`${model.base}/bulk`} id={BULK_FORM_ID} class="bulk-bar">
+      <CsrfField token={model.csrfToken} />
+      <input type="hidden" name="returnTo" value={serializeGridQuery(model.query)} />
+      <label for="bulk-action">With the selected rows</label>
+      <select id="bulk-action" name="action">
+        <option value="disable">Disable</option>
+        <option value="enable">Enable</option>
+        <option value="extend">Extend by days</option>
+        <option value="delete">Delete</option>
+      </select>
+      <label for="bulk-days">Days</label>
+      <input id="bulk-days" name="days" type="number" min={1} max={3650} value="90" inputmode="numeric" />
+      <button type="submit" class="secondary">
+        Review…
+      </button>
+      <span class="bulk-message form-error-text" aria-live="polite" />
+    </form>
+  );
+}
+
+function EmptyState({ model }: { model: GridModel }) {
+  if (activeFilterCount(model.query) > 0) {
+    return (
+      <>
+        No App registrations match this filter.{" "}
+        <a href={model.base} {...gridNavigation(model.base)}>
+          Show all App registrations
+        </a>
+      </>
+    );
+  }
+  return (
+    <>
+      <strong>No App registrations yet.</strong> An App registration gives a service its own Client ID and secret to
+      call the REST API.{" "}
+      {model.newHref ? (
+        <a class="button primary" href={model.newHref}>
+          Create the first one
+        </a>
+      ) : null}
+    </>
+  );
+}
+
 /**
- * The App registrations grid (§4): toolbar (views, + New registration, filter, ⚙️), table and pagination. The same
- * component is the full page's grid and the htmx fragment that replaces it.
+ * The App registrations grid (§4): toolbar (views, + New registration, search, filter, ⚙️), bulk actions, table and
+ * pagination. The same component is the full page's grid and the htmx fragment that replaces it.
  */
 export function RegistrationGrid({ model }: { model: GridModel }) {
-  const filtered = activeFilterCount(model.query) > 0;
+  const bulk = Boolean(model.bulk) && model.page.rows.length > 0;
+  const span = model.columns.length + (bulk ? 1 : 0);
   return (
     <div id={GRID_ID} class="grid-region">
       <div class="toolbar">
@@ -350,20 +447,28 @@ export function RegistrationGrid({ model }: { model: GridModel }) {
             + New registration
           </a>
         ) : null}
+        <SearchBox model={model} />
         <FilterMenu model={model} />
         <SettingsMenu model={model} />
       </div>
       <Summary model={model} />
+      {bulk ? <BulkBar model={model} /> : null}
       <ScrollBox label="App registrations">
         <table class="grid registrations" aria-label="App registrations">
           {/* Column classes let a phone keep Name, Expires and State and fold the others away (static/app.css). */}
           <colgroup>
+            {bulk ? <col class="col-select" /> : null}
             {model.columns.map((column) => (
               <col class={`col-${column}`} />
             ))}
           </colgroup>
           <thead>
             <tr>
+              {bulk ? (
+                <th scope="col" class="select">
+                  <span class="visually-hidden">Select</span>
+                </th>
+              ) : null}
               {model.columns.map((column) => (
                 <HeaderCell model={model} column={column} />
               ))}
@@ -372,13 +477,24 @@ export function RegistrationGrid({ model }: { model: GridModel }) {
           <tbody>
             {model.page.rows.length === 0 ? (
               <tr>
-                <td colspan={model.columns.length} class="empty">
-                  {filtered ? "No App registrations match this filter." : "No App registrations yet."}
+                <td colspan={span} class="empty">
+                  <EmptyState model={model} />
                 </td>
               </tr>
             ) : (
               model.page.rows.map((row) => (
                 <tr data-registration-id={String(row.id)} class={row.enabled ? undefined : "disabled"}>
+                  {bulk ? (
+                    <td class="select">
+                      <input
+                        type="checkbox"
+                        name="ids"
+                        value={String(row.id)}
+                        form={BULK_FORM_ID}
+                        aria-label={`Select ${row.name}`}
+                      />
+                    </td>
+                  ) : null}
                   {model.columns.map((column) => (
                     <Cell model={model} row={row} column={column} />
                   ))}

@@ -3,6 +3,7 @@ import type { AuditRow } from "../../src/audit/admin-audit";
 import type { AppRegistration, Site } from "../../src/db/schema";
 import { expiresLabel, registrationState } from "../../src/registrations/lifecycle";
 import { AuditTrail } from "../components/audit-trail";
+import { CopyButton } from "../components/copy-button";
 import { CsrfField, Notice } from "../components/form";
 import { formatLifetime } from "../components/format";
 import { When } from "../components/when";
@@ -114,8 +115,9 @@ export function RegistrationPage(
           <dt>Description</dt>
           <dd>{reg.description || <span class="muted">None</span>}</dd>
           <dt>Client ID</dt>
-          <dd>
-            <code>{reg.clientId}</code>
+          <dd class="client-id">
+            <code id="registration-client-id">{reg.clientId}</code>{" "}
+            <CopyButton target="registration-client-id" what="the Client ID" />
           </dd>
           <dt>Client secret</dt>
           <dd class="muted">
@@ -123,7 +125,7 @@ export function RegistrationPage(
           </dd>
           <dt>Registration date</dt>
           <dd>
-            <When at={reg.createdAt} timeZone={site.timeZone} />
+            <When at={reg.createdAt} timeZone={site.timeZone} relativeTo={props.now} />
           </dd>
           <dt>Expiration date</dt>
           <dd>
@@ -148,7 +150,7 @@ export function RegistrationPage(
             {reg.lastUsedAt === null ? (
               <span class="muted">Not used yet</span>
             ) : (
-              <When at={reg.lastUsedAt} timeZone={site.timeZone} />
+              <When at={reg.lastUsedAt} timeZone={site.timeZone} relativeTo={props.now} />
             )}
           </dd>
         </dl>

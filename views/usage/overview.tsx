@@ -1,5 +1,5 @@
 import { globalSecurityLogUrl, registrationsGridUrl, registrationUrl, securityLogUrl } from "../../src/paths";
-import { type StateFilter } from "../../src/registrations/grid-query";
+import type { StateFilter } from "../../src/registrations/grid-query";
 import type { Overview } from "../../src/usage/overview";
 import { When } from "../components/when";
 import { UsageChart, UsageTotals } from "./chart";
