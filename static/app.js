@@ -31,13 +31,14 @@
       const alerts = dismiss.closest(".alerts");
       dismiss.closest(".api-client-alert")?.remove();
       // With one banner left, "Dismiss all" has nothing more to say.
-      if (alerts && alerts.querySelectorAll(".api-client-alert").length < 2)
-        alerts.querySelector(".alerts-summary")?.remove();
+      const left = alerts?.querySelectorAll(".api-client-alert").length ?? 0;
+      if (left < 2) alerts?.querySelector(".alerts-summary")?.remove();
+      if (left === 0) alerts?.remove();
       document.getElementById("main")?.focus();
       return;
     }
     if (target.closest("[data-dismiss-all-alerts]")) {
-      document.getElementById("api-client-alerts")?.replaceChildren();
+      document.getElementById("api-client-alerts")?.remove();
       document.getElementById("main")?.focus();
       return;
     }

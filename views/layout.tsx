@@ -37,7 +37,8 @@ export function ApiClientAlertBanner({ alert, showSite }: { alert: ApiClientAler
     <div class="api-client-alert" role="alert" data-registration-id={String(alert.registrationId)}>
       <span class="api-client-alert-text">
         <strong>API client alert:</strong> <a href={href}>{alert.name}</a>
-        {showSite ? ` (${alert.siteName})` : ""} expired on {alert.expirationDate}; its token requests fail.
+        {showSite ? ` (${alert.siteName})` : ""} expired on {alert.expirationDate}
+        <span class="alert-consequence">; its token requests fail</span>.
       </span>
       <a class="renew-link" href={`${href}#${STATUS_ID}`} aria-label={`Renew ${alert.name}`}>
         Renew
@@ -51,11 +52,12 @@ export function ApiClientAlertBanner({ alert, showSite }: { alert: ApiClientAler
 
 /** The banners, with "Dismiss all" above them when there are several. */
 function ApiClientAlerts({ alerts, showSite }: { alerts: ApiClientAlert[]; showSite: boolean }) {
+  if (alerts.length === 0) return null;
   return (
-    <div class="alerts" id="api-client-alerts">
+    <section class="alerts" id="api-client-alerts" aria-label="API client alerts">
       {alerts.length > 1 ? (
         <div class="alerts-summary">
-          <span>{alerts.length} App registrations have expired.</span>
+          <span>{alerts.length} App registrations have expired.</span>{" "}
           <button type="button" class="dismiss" data-dismiss-all-alerts>
             Dismiss all
           </button>
@@ -64,7 +66,7 @@ function ApiClientAlerts({ alerts, showSite }: { alerts: ApiClientAlert[]; showS
       {alerts.map((alert) => (
         <ApiClientAlertBanner alert={alert} showSite={showSite} />
       ))}
-    </div>
+    </section>
   );
 }
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Page } from "playwright-core";
-import { describe, expect, it } from "vitest";
-import { createThroughUi, signInAs, useBrowser, visible } from "./browser";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createThroughUi, dateIn, localSql, signInAs, sqlText, useBrowser, visible } from "./browser";
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -41,6 +41,23 @@ const MAIN_PAGES = [
   "/account/password",
   "/help/api",
 ];
+
+// Every page carries what makes it hardest: API client alert banners (two, so "Dismiss all" too), a dimmed disabled
+// row and each state's pill in the grid.
+const SEEDED = [`Axe expired ${Date.now().toString(36)}`, `Axe expired too ${Date.now().toString(36)}`];
+const DIMMED = `Axe disabled ${Date.now().toString(36)}`;
+beforeAll(() => {
+  const row = (name: string, days: number, enabled: number) =>
+    `(${sqlText(crypto.randomUUID())}, ${sqlText(name)}, ${enabled}, ${sqlText(dateIn(days))}, ${Date.parse(`${dateIn(days)}T00:00:00Z`)}, ${Date.now()})`;
+  localSql(
+    `INSERT INTO app_registrations (site_id, client_id, name, enabled, expiration_date, expires_at, created_at, updated_at)
+     SELECT (SELECT id FROM sites WHERE slug = 'main'), v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column6
+     FROM (VALUES ${[row(SEEDED[0] ?? "", -1, 1), row(SEEDED[1] ?? "", -3, 1), row(DIMMED, 20, 0)].join(", ")}) AS v`,
+  );
+});
+afterAll(() => {
+  localSql(`DELETE FROM app_registrations WHERE name IN (${[...SEEDED, DIMMED].map(sqlText).join(", ")})`);
+});
 
 describe("axe-core finds no violation on any main page", () => {
   for (const [width, height] of [

@@ -7,6 +7,7 @@ import type { Site } from "../../src/db/schema";
 import { adminAuditEvents, appRegistrations, clientSecrets, notifications } from "../../src/db/schema";
 import { calendarDateInZone, DAY, MINUTE } from "../../src/lib/time";
 import { hashClientSecret } from "../../src/registrations/secrets";
+import { elementById } from "../helpers/admin-pages";
 import { db } from "../helpers/app";
 import { bodyOf, textOf } from "../helpers/html";
 import { drain, recordingBindings, resetCronState, runScheduled } from "../helpers/notifications";
@@ -88,7 +89,7 @@ describe("New client secret", () => {
     const { registration, secret: oldSecret, secretId } = await registrationWithSecret(admin, site);
 
     const page = await bodyOf(await admin.get(regPath(site, registration.id)), 200);
-    const section = /<section id="client-secrets"[\s\S]*?<\/section>/.exec(page)?.[0] ?? "";
+    const section = elementById(page, "client-secrets");
     expect(textOf(section)).toContain(`${oldSecret.slice(0, 8)}…`);
     expect(textOf(section)).toContain(`by ${admin.email}`);
     expect(textOf(section)).toContain("Live");
@@ -431,7 +432,7 @@ describe("expiry notices and retention", () => {
     expect(await tokenStatus(registration.clientId, oldSecret, after)).toBe(401);
     expect(await eventsWithCode(registration.clientId, "InvalidSecret")).toHaveLength(1);
     const page = await bodyOf(await (await adminAt(after)).get(regPath(site, registration.id)), 200);
-    const section = /<section id="client-secrets"[\s\S]*?<\/section>/.exec(page)?.[0] ?? "";
+    const section = elementById(page, "client-secrets");
     expect(section).toContain(newSecret?.slice(0, 8));
     expect(section).not.toContain(oldSecret.slice(0, 8));
     // The audit trail keeps naming it by its hint.

@@ -20,7 +20,7 @@ interface Banner {
 /** The §6 banners of a page: each one's text, link and registration, in page order. */
 function banners(html: string): Banner[] {
   const region =
-    /<div class="alerts" id="api-client-alerts">([\s\S]*?)<\/div>\s*(<nav aria-label="Breadcrumb"|<main)/.exec(html);
+    /<section class="alerts" id="api-client-alerts" aria-label="API client alerts">([\s\S]*?)<\/section>/.exec(html);
   return [
     ...(region?.[1] ?? "").matchAll(
       /<div class="api-client-alert" role="alert" data-registration-id="(\d+)">([\s\S]*?)<\/button>/g,
@@ -29,6 +29,8 @@ function banners(html: string): Banner[] {
     registrationId: m[1] ?? "",
     href: /<a href="([^"]+)">/.exec(m[2] ?? "")?.[1] ?? "",
     text: (m[2] ?? "")
+      // The consequence is part of the sentence (only visually hidden on phones), not a separate word.
+      .replace(/<span class="alert-consequence">([^<]*)<\/span>/g, "$1")
       .replace(/<[^>]+>/g, " ")
       .replace(/\s+/g, " ")
       .trim(),

@@ -122,6 +122,8 @@ function FilterMenu({ model }: { model: GridModel }) {
     <details class="menu filter-menu">
       <summary>{active > 0 ? `Filter (${active})` : "Filter"}</summary>
       <form method="get" action={base} class="menu-panel filter-form" {...gridNavigation(base)}>
+        {/* Filtering keeps the search. */}
+        {query.q ? <input type="hidden" name="q" value={query.q} /> : null}
         <label for="filter-state">State</label>
         <select id="filter-state" name="state">
           <option value="">Any state</option>
@@ -161,8 +163,7 @@ function FilterMenu({ model }: { model: GridModel }) {
             </select>
           </>
         ) : null}
-        {/* Filtering keeps the search, the sort and any columns the URL chose. */}
-        {query.q ? <input type="hidden" name="q" value={query.q} /> : null}
+        {/* Filtering keeps the sort and any columns the URL chose. */}
         <input type="hidden" name="sort" value={query.sort} />
         <input type="hidden" name="dir" value={query.dir} />
         {query.cols ? <input type="hidden" name="cols" value={query.cols.join(",")} /> : null}
