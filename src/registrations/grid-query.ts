@@ -86,7 +86,7 @@ function queryShape(scope: GridScope) {
   const columns = scope === "all" ? GRID_COLUMNS : GRID_COLUMNS.filter((c) => c !== "site");
   const columnList = `${columns.join(", ")}`;
   return z.object({
-    q: optional(once("q").max(FILTER_TEXT_MAX, `q (name contains) is limited to ${FILTER_TEXT_MAX} characters.`)),
+    q: optional(once("q").max(FILTER_TEXT_MAX, `q (the search) is limited to ${FILTER_TEXT_MAX} characters.`)),
     state: optional(z.enum(STATE_FILTERS, { error: `state must be one of ${STATE_FILTERS.join(", ")}.` })),
     enabled: optional(z.enum(["yes", "no"], { error: "enabled must be yes or no." })),
     used_before: optional(

@@ -398,7 +398,7 @@ function BulkBar({ model }: { model: GridModel }) {
         <option value="extend">Extend by days</option>
         <option value="delete">Delete</option>
       </select>
-      <label for="bulk-days">Days</label>
+      <label for="bulk-days">Days to extend</label>
       <input id="bulk-days" name="days" type="number" min={1} max={3650} value="90" inputmode="numeric" />
       <button type="submit" class="secondary">
         Review…
@@ -438,7 +438,6 @@ function EmptyState({ model }: { model: GridModel }) {
  */
 export function RegistrationGrid({ model }: { model: GridModel }) {
   const bulk = Boolean(model.bulk) && model.page.rows.length > 0;
-  const span = model.columns.length + (bulk ? 1 : 0);
   return (
     <div id={GRID_ID} class="grid-region">
       <div class="toolbar">
@@ -454,36 +453,35 @@ export function RegistrationGrid({ model }: { model: GridModel }) {
       </div>
       <Summary model={model} />
       {bulk ? <BulkBar model={model} /> : null}
-      <ScrollBox label="App registrations">
-        <table class="grid registrations" aria-label="App registrations">
-          {/* Column classes let a phone keep Name, Expires and State and fold the others away (static/app.css). */}
-          <colgroup>
-            {bulk ? <col class="col-select" /> : null}
-            {model.columns.map((column) => (
-              <col class={`col-${column}`} />
-            ))}
-          </colgroup>
-          <thead>
-            <tr>
-              {bulk ? (
-                <th scope="col" class="select">
-                  <span class="visually-hidden">Select</span>
-                </th>
-              ) : null}
+      {model.page.rows.length === 0 ? (
+        // An empty grid says why and what to do, at any width (no table of headers over nothing).
+        <p class="grid-empty">
+          <EmptyState model={model} />
+        </p>
+      ) : (
+        <ScrollBox label="App registrations">
+          <table class="grid registrations" aria-label="App registrations">
+            {/* Column classes let a phone keep Name, Expires and State and fold the others away (static/app.css). */}
+            <colgroup>
+              {bulk ? <col class="col-select" /> : null}
               {model.columns.map((column) => (
-                <HeaderCell model={model} column={column} />
+                <col class={`col-${column}`} />
               ))}
-            </tr>
-          </thead>
-          <tbody>
-            {model.page.rows.length === 0 ? (
+            </colgroup>
+            <thead>
               <tr>
-                <td colspan={span} class="empty">
-                  <EmptyState model={model} />
-                </td>
+                {bulk ? (
+                  <th scope="col" class="select">
+                    <span class="visually-hidden">Select</span>
+                  </th>
+                ) : null}
+                {model.columns.map((column) => (
+                  <HeaderCell model={model} column={column} />
+                ))}
               </tr>
-            ) : (
-              model.page.rows.map((row) => (
+            </thead>
+            <tbody>
+              {model.page.rows.map((row) => (
                 <tr data-registration-id={String(row.id)} class={row.enabled ? undefined : "disabled"}>
                   {bulk ? (
                     <td class="select">
@@ -500,11 +498,11 @@ export function RegistrationGrid({ model }: { model: GridModel }) {
                     <Cell model={model} row={row} column={column} />
                   ))}
                 </tr>
-              ))
-            )}
-          </tbody>
-        </table>
-      </ScrollBox>
+              ))}
+            </tbody>
+          </table>
+        </ScrollBox>
+      )}
       <Pagination model={model} />
     </div>
   );
