@@ -169,7 +169,7 @@ describe("the App registrations grid (§4)", () => {
       "used_before must be a date as YYYY-MM-DD.",
       "cols must list columns among name, client_id, created, enabled, last_used, tokens_30d, expires, state.",
       "dir must be asc or desc.",
-      "q (name contains) is limited to 100 characters.",
+      "q (the search) is limited to 100 characters.",
     ]) {
       expect(html).toContain(`<li>${problem}</li>`);
     }
