@@ -44,6 +44,7 @@ describe("the security log page of a Site", () => {
     expect(row).toContain("Service authentication failed");
     expect(row).toContain("Nightly backup");
     expect(row).toContain(registration.clientId);
+    expect(html).toMatch(/<button type="button" class="copy-button secondary small" data-copy-target="log-client-\d+"/);
     expect(row).toContain("InvalidSecret");
     const info = describeDetailCode("service_auth_failed", "InvalidSecret");
     expect(info).not.toBeNull();

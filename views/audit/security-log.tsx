@@ -13,6 +13,7 @@ import {
 } from "../../src/audit/query";
 import { SECURITY_EVENTS, type SecurityEventType, type Site } from "../../src/db/schema";
 import { registrationUrl, securityLogUrl } from "../../src/paths";
+import { CopyButton } from "../components/copy-button";
 import { FilterInput, type FilterInputProps, FilterSelect, type FilterSelectProps } from "../components/filter-field";
 import { gridNavigation } from "../components/format";
 import { FilterProblems, Pager, ResultsTable } from "../components/paged-results";
@@ -218,9 +219,15 @@ function RegistrationCell({ row, view, values }: { row: SecurityLogRow; view: Lo
       )}
       {row.clientId ? (
         <div>
-          <a class="mono" href={filterLink(view, values, { client: row.clientId })} title="Show only this Client ID">
+          <a
+            class="mono"
+            id={`log-client-${row.id}`}
+            href={filterLink(view, values, { client: row.clientId })}
+            title="Show only this Client ID"
+          >
             {row.clientId}
-          </a>
+          </a>{" "}
+          <CopyButton target={`log-client-${row.id}`} what={`the Client ID ${row.clientId}`} />
         </div>
       ) : null}
     </td>

@@ -4,6 +4,7 @@ import { formatWallClock } from "../../src/lib/time";
 import { SECRET_TEMPLATE_TITLES, TEMPLATE_TITLES } from "../../src/notifications/cadence";
 import type { DeliveryRow, NotificationLogPage, NotificationRow } from "../../src/notifications/log-query";
 import { notificationLogUrl, registrationUrl } from "../../src/paths";
+import { CopyButton } from "../components/copy-button";
 import { FilterSelect, type FilterSelectProps } from "../components/filter-field";
 import { gridNavigation } from "../components/format";
 import { FilterProblems, Pager, ResultsTable } from "../components/paged-results";
@@ -72,7 +73,12 @@ function RegistrationCell({ row, site }: { row: NotificationRow; site: Site }) {
       ) : (
         <a href={registrationPath(site, row.registrationId)}>{row.registrationName}</a>
       )}
-      <div class="mono">{row.clientId}</div>
+      <div>
+        <span class="mono" id={`notification-client-${row.id}`}>
+          {row.clientId}
+        </span>{" "}
+        <CopyButton target={`notification-client-${row.id}`} what={`the Client ID ${row.clientId}`} />
+      </div>
     </td>
   );
 }
