@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createThroughUi, dateIn, localSql, signInAs, sqlText, useBrowser, visible } from "./browser";
+import { createThroughUi, dateIn, localSql, MAIN_PAGES, signInAs, sqlText, useBrowser, visible } from "./browser";
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -21,26 +21,6 @@ async function violations(page: Page): Promise<string[]> {
   });
   return found;
 }
-
-const MAIN_PAGES = [
-  "/sites/main",
-  "/sites/main/settings",
-  "/sites/main/settings/iam",
-  "/sites/main/settings/iam/app-registrations",
-  "/sites/main/settings/iam/app-registrations/new",
-  "/sites/main/settings/notifications",
-  "/sites/main/settings/security-log",
-  "/sites/main/settings/security-log/help",
-  "/admin",
-  "/admin/registrations",
-  "/admin/sites",
-  "/admin/users",
-  "/admin/users/new",
-  "/admin/sites/new",
-  "/admin/security-log",
-  "/account/password",
-  "/help/api",
-];
 
 // Every page carries what makes it hardest: API client alert banners (two, so "Dismiss all" too), a dimmed disabled
 // row and each state's pill in the grid.

@@ -39,6 +39,27 @@ export async function launchBrowser(): Promise<Browser> {
 
 export const baseURL = () => inject("baseURL");
 
+/** The main pages of the console, as the Global Administrator root@example.test sees them (Main Site's included). */
+export const MAIN_PAGES = [
+  "/sites/main",
+  "/sites/main/settings",
+  "/sites/main/settings/iam",
+  "/sites/main/settings/iam/app-registrations",
+  "/sites/main/settings/iam/app-registrations/new",
+  "/sites/main/settings/notifications",
+  "/sites/main/settings/security-log",
+  "/sites/main/settings/security-log/help",
+  "/admin",
+  "/admin/registrations",
+  "/admin/sites",
+  "/admin/sites/new",
+  "/admin/users",
+  "/admin/users/new",
+  "/admin/security-log",
+  "/account/password",
+  "/help/api",
+];
+
 /** One Chromium for a test file: launched before its tests, closed after them; `newPage` opens a page in it. */
 export function useBrowser(): { newPage(options?: { javaScriptEnabled?: boolean }): Promise<Page> } {
   let browser: Browser | undefined;

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { createThroughUi, signInAs, useBrowser, visible } from "./browser";
+import { createThroughUi, MAIN_PAGES, signInAs, useBrowser, visible } from "./browser";
 
 const PHONE_SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), "../../docs/screenshots/secret-phone.png");
 
@@ -25,24 +25,6 @@ const overflow = (page: import("playwright-core").Page) =>
     return `${extra} px: ${culprits.join(", ")}`;
   });
 
-const PAGES = [
-  "/sites/main",
-  "/sites/main/settings",
-  "/sites/main/settings/iam",
-  "/sites/main/settings/iam/app-registrations",
-  "/sites/main/settings/iam/app-registrations/new",
-  "/sites/main/settings/notifications",
-  "/sites/main/settings/security-log",
-  "/sites/main/settings/security-log/help",
-  "/admin",
-  "/admin/registrations",
-  "/admin/sites",
-  "/admin/users",
-  "/admin/security-log",
-  "/account/password",
-  "/help/api",
-];
-
 describe("every screen from 320 px up", () => {
   for (const [width, height] of [
     [390, 844],
@@ -54,7 +36,7 @@ describe("every screen from 320 px up", () => {
       await page.setViewportSize({ width, height });
       await signInAs(page, "root@example.test");
       const wide: string[] = [];
-      for (const path of PAGES) {
+      for (const path of MAIN_PAGES) {
         const res = await page.goto(path);
         expect(res?.status(), path).toBeLessThan(400);
         const out = await overflow(page);
