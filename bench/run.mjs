@@ -29,6 +29,7 @@ import {
   stopProcess,
   waitForHttp,
 } from "./lib/processes.mjs";
+import { startRawWorkerd } from "./lib/raw-workerd.mjs";
 import {
   fmt,
   fmtInt,
@@ -89,9 +90,10 @@ function parseDevVars(text) {
   return vars;
 }
 
+/** A `name = "value"` line of a wrangler.toml ([vars] or top level). */
 function wranglerVar(dir, name) {
   const match = new RegExp(`^${name}\\s*=\\s*"([^"]*)"`, "m").exec(readFileSync(join(dir, "wrangler.toml"), "utf8"));
-  if (!match) throw new Error(`wrangler.toml has no [vars] ${name}`);
+  if (!match) throw new Error(`wrangler.toml has no ${name}`);
   return match[1];
 }
 
@@ -183,10 +185,11 @@ async function setUp() {
       NODE_ENV: "production",
     }),
   });
+  const floorDir = snapshotFixture(work, "floor-worker");
   const [ours, floor, hello] = await Promise.all([
     startOurWorker({ workerDir, persistTo, work }),
     startWorkerAt("floor Worker", {
-      cwd: snapshotFixture(work, "floor-worker"),
+      cwd: floorDir,
       outDir: join(work, "build-floor"),
       persistTo: join(work, "floor-state"),
       vars: floorVars,
@@ -197,8 +200,23 @@ async function setUp() {
     }),
     waitForHttp(oidc, `${origin(oidcPort)}/.well-known/openid-configuration`),
   ]);
-  const servers = { ours, floor, hello, oidc };
-  const bases = { ours: ours.base, floor: floor.base, hello: hello.base, oidc: origin(oidcPort) };
+  // The floor's own bundle again, under raw `workerd serve`: what the harness costs a Worker.
+  const floorRaw = startRawWorkerd("floor Worker (raw workerd serve)", {
+    bundleDir: join(work, "build-floor"),
+    vars: floorVars,
+    compatibilityDate: wranglerVar(floorDir, "compatibility_date"),
+    flags: ["nodejs_compat"],
+    port: await freePort(),
+  });
+  await waitForHttp(floorRaw, `${floorRaw.base}/`);
+  const servers = { ours, floor, floorRaw, hello, oidc };
+  const bases = {
+    ours: ours.base,
+    floor: floor.base,
+    floorRaw: floorRaw.base,
+    hello: hello.base,
+    oidc: origin(oidcPort),
+  };
   return { secrets, audience, plan, persistTo, workerDir, work, source, bases, servers };
 }
 
@@ -223,6 +241,12 @@ async function measureTokens(ctx) {
       key: "floor",
       name: "floor Worker (no D1, local workerd)",
       request: tokenRequest(bases.floor, client.clientId, client.clientSecret),
+      keys: publicKeySet(secrets.SIGNING_KEYS),
+    },
+    {
+      key: "floorRaw",
+      name: "floor Worker (raw workerd serve)",
+      request: tokenRequest(bases.floorRaw, client.clientId, client.clientSecret),
       keys: publicKeySet(secrets.SIGNING_KEYS),
     },
     {
@@ -703,6 +727,12 @@ async function main() {
     );
   }
   const floorD1 = tokens.byKey.floorD1;
+  const floorRaw = tokens.byKey.floorRaw;
+  if (floor && floorRaw && oidc) {
+    details.push(
+      `the harness's own cost: the floor's bundle under raw \`workerd serve\` (one service, one socket) runs at ${fmt(floorRaw.rps / floor.rps)} × the floor's req/s under the harness, p99 ${fmt(floorRaw.p99 / floor.p99)} ×; raw floor ÷ node-oidc-provider: ${fmt(floorRaw.rps / oidc.rps)} × req/s, p99 ${fmt(floorRaw.p99 / oidc.p99)} × (our Worker needs D1, which exists locally only inside the harness)`,
+    );
+  }
   if (oursOk && floor) {
     details.push(
       `CPU per token request: ours ${fmt(ours.cpuMs)} ms = floor ${fmt(floor.cpuMs)} ms + ${fmt(ours.cpuMs - floor.cpuMs)} ms (the pipeline, security rules, the cache look-up, Last used; a warm request reads no D1)`,
