@@ -28,14 +28,21 @@ function listDevices(slug: string, token: string | null, extra: { now?: number; 
   });
 }
 
-function createDevice(slug: string, token: string, body: unknown, contentType = "application/json") {
+function createDevice(slug: string, token: string, body: unknown, contentType = "application/json", now?: number) {
   return callWorker(devicesPath(slug), {
     method: "POST",
     headers: { Authorization: `Bearer ${token}`, "Content-Type": contentType },
     body: typeof body === "string" ? body : JSON.stringify(body),
     ip: CALLER_IP,
+    now,
   });
 }
+
+/**
+ * The middle of the current minute: failures that must coalesce into one security-log row (one per minute) are sent
+ * at this instant, so a minute boundary between two requests cannot split them.
+ */
+const midMinute = () => Math.floor(Date.now() / 60_000) * 60_000 + 30_000;
 
 /** Signs a JWT with the deployment's own first key (test key material), for tokens the token endpoint never issues. */
 async function signWithOwnKey(payload: JWTPayload, header: Record<string, unknown> = {}) {
@@ -90,7 +97,8 @@ describe("Bearer authentication (RFC 6750)", () => {
 
   it("refuses a token whose signature does not verify and records InvalidSignature", async () => {
     const client = await createClient();
-    const token = await tokenOf(client);
+    const now = midMinute();
+    const token = await tokenOf(client, undefined, now);
     const [header, payload, signature] = token.split(".");
     const tampered = JSON.parse(atob((payload ?? "").replace(/-/g, "+").replace(/_/g, "/")));
     tampered.scope = "devices:read devices:write";
@@ -104,7 +112,7 @@ describe("Bearer authentication (RFC 6750)", () => {
     const unsigned = `${btoa(JSON.stringify({ alg: "none", typ: "at+jwt" })).replace(/=+$/, "")}.${payload}.`;
     for (const bad of [`${header}.${forgedPayload}.${signature}`, otherKey, unsigned, "not-a-jwt"]) {
       await expectInvalidToken(
-        await listDevices(client.site.slug, bad, { ip }),
+        await listDevices(client.site.slug, bad, { ip, now }),
         "The access token's signature does not verify.",
       );
     }
@@ -204,17 +212,24 @@ describe("Bearer authentication (RFC 6750)", () => {
   it("answers 403 for a token of another Site and records SiteMismatch under the token's Site", async () => {
     const mine = await createClient({ scopes: BOTH });
     const theirs = await createClient({ scopes: BOTH });
-    const token = await tokenOf(mine);
-    const read = await listDevices(theirs.site.slug, token);
+    const now = midMinute();
+    const token = await tokenOf(mine, undefined, now);
+    const read = await listDevices(theirs.site.slug, token, { now });
     expect(read.status).toBe(403);
     expect(await read.json()).toEqual({
       error: "insufficient_scope",
       error_description: "The access token belongs to another Site.",
     });
-    const write = await createDevice(theirs.site.slug, token, { name: "implant", ip_address: "192.0.2.66" });
+    const write = await createDevice(
+      theirs.site.slug,
+      token,
+      { name: "implant", ip_address: "192.0.2.66" },
+      "application/json",
+      now,
+    );
     expect(write.status).toBe(403);
     // A Site that does not exist answers the same (no probing for Site slugs).
-    expect((await listDevices("no-such-site", token)).status).toBe(403);
+    expect((await listDevices("no-such-site", token, { now })).status).toBe(403);
     expect(await db().select().from(devices).where(eq(devices.siteId, theirs.site.id)).all()).toEqual([]);
     const events = await deniedEvents(mine.clientId);
     expect(events.map((e) => [e.detailCode, e.siteId])).toEqual([["SiteMismatch", mine.site.id]]);
