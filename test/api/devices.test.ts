@@ -4,7 +4,7 @@ import { generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from "
 import { describe, expect, it } from "vitest";
 import { devices, securityEvents, sites } from "../../src/db/schema";
 import { db, ORIGIN } from "../helpers/app";
-import { callWorker, countingD1, createClient, eventsFor, requestToken, uniqueIp } from "../helpers/oauth";
+import { callWorker, countingD1, createClient, eventsFor, midMinute, requestToken, uniqueIp } from "../helpers/oauth";
 
 const BOTH = ["devices:read", "devices:write"];
 /** One caller for the file: identical refusals coalesce per IP (§8). */
@@ -37,12 +37,6 @@ function createDevice(slug: string, token: string, body: unknown, contentType = 
     now,
   });
 }
-
-/**
- * The middle of the current minute: failures that must coalesce into one security-log row (one per minute) are sent
- * at this instant, so a minute boundary between two requests cannot split them.
- */
-const midMinute = () => Math.floor(Date.now() / 60_000) * 60_000 + 30_000;
 
 /** Signs a JWT with the deployment's own first key (test key material), for tokens the token endpoint never issues. */
 async function signWithOwnKey(payload: JWTPayload, header: Record<string, unknown> = {}) {

@@ -61,6 +61,12 @@ export interface TokenRequestOptions {
 }
 
 /** A client_credentials token request as a consumer sends it. */
+/**
+ * The middle of the current minute: failures that must coalesce into one security-log row (one per minute) are sent
+ * at this instant, so a minute boundary between two requests cannot split them.
+ */
+export const midMinute = () => Math.floor(Date.now() / 60_000) * 60_000 + 30_000;
+
 export function requestToken(options: TokenRequestOptions): Promise<Response> {
   const form = new URLSearchParams({ grant_type: options.grantType ?? "client_credentials" });
   if (options.scope !== undefined) form.set("scope", options.scope);
