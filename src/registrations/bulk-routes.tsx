@@ -12,12 +12,16 @@ import { validForm } from "../lib/forms";
 import { calendarDateInZone } from "../lib/time";
 import { registrationsGridUrl } from "../paths";
 import { DEFAULT_QUERY, gridHref, parseQueryString } from "./grid-query";
-import { applyBulkAction, BULK_ACTIONS, type BulkAction, expirationRules, extendedDate } from "./service";
+import { extendedDate } from "./lifecycle";
+import {
+  applyBulkAction,
+  BULK_ACTIONS,
+  BULK_LIMIT,
+  type BulkAction,
+  expirationRules,
+  MAX_EXTEND_DAYS,
+} from "./service";
 import { checkExpirationDate } from "./validation";
-
-/** The most rows one bulk action takes: the grid's largest page. */
-export const BULK_LIMIT = 100;
-export const MAX_EXTEND_DAYS = 3650;
 
 const bulkForm = z
   .object({

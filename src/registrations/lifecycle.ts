@@ -30,11 +30,19 @@ export function expiresLabel(
   return days === 1 ? "In 1 day" : `In ${days} days`;
 }
 
-/** The date a quick renewal sets: from the later of today and the current Expiration date (a renewal never shortens). */
+/** What a renewal counts from: the later of today and the current Expiration date (a renewal never shortens). */
+const renewalBase = (current: string, today: string) => (calendarDaysBetween(today, current) > 0 ? current : today);
+
+/** The Expiration date an extension by `days` sets (the grid's bulk Extend), counted like a renewal. */
+export function extendedDate(current: string, today: string, days: number): string {
+  return addCalendarDays(renewalBase(current, today), days);
+}
+
+/** The date a quick renewal sets: +30 days, +90 days or +1 year from the renewal base. */
 export function renewedDate(current: string, today: string, extend: "30d" | "90d" | "1y"): string {
-  const from = calendarDaysBetween(today, current) > 0 ? current : today;
-  if (extend === "30d") return addCalendarDays(from, 30);
-  if (extend === "90d") return addCalendarDays(from, 90);
+  if (extend === "30d") return extendedDate(current, today, 30);
+  if (extend === "90d") return extendedDate(current, today, 90);
+  const from = renewalBase(current, today);
   const [y, m, d] = from.split("-").map(Number) as [number, number, number];
   // A year later on the same day; 29 February becomes 28 February.
   const last = new Date(Date.UTC(y + 1, m, 0)).getUTCDate();

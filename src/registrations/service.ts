@@ -11,8 +11,10 @@ import {
 import type { Db } from "../db/client";
 import { type AppRegistration, appRegistrations, type Site } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
-import { addCalendarDays, calendarDateInZone, calendarDaysBetween, startOfDayInZone } from "../lib/time";
+import { calendarDateInZone, startOfDayInZone } from "../lib/time";
 import { forgetCachedClients } from "../oauth/client-cache";
+import { PAGE_SIZES } from "./grid-query";
+import { extendedDate } from "./lifecycle";
 import { insertRegistrationWithSecret } from "./repository";
 import { checkExpirationDate, type RegistrationFormErrors, type RegistrationFormInput } from "./validation";
 
@@ -343,11 +345,10 @@ function deleteStatements(db: Db, args: { site: Site; actor: AuditActor; id: num
 
 export const BULK_ACTIONS = ["disable", "enable", "extend", "delete"] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
-
-/** The Expiration date an extension by `days` sets: from the later of today and the current date. */
-export function extendedDate(current: string, today: string, days: number): string {
-  return addCalendarDays(calendarDaysBetween(today, current) > 0 ? current : today, days);
-}
+/** The most rows one bulk action takes: the grid's largest page. */
+export const BULK_LIMIT = Math.max(...PAGE_SIZES);
+/** The longest bulk extension; a Site's maximum Expiration date usually stops it earlier. */
+export const MAX_EXTEND_DAYS = 3650;
 
 /**
  * A bulk action on registrations of one Site, read just before: every row's change and its audit event go in one D1

@@ -215,7 +215,7 @@ describe("bulk actions on the grid's selected rows", () => {
 // The extension arithmetic is the quick Renew's rule: never shorter, counted from today once expired.
 describe("an extension's date", () => {
   it("counts from the later of today and the current date", async () => {
-    const { extendedDate } = await import("../../src/registrations/service");
+    const { extendedDate } = await import("../../src/registrations/lifecycle");
     expect(extendedDate("2031-01-10", "2031-01-15", 30)).toBe("2031-02-14");
     expect(extendedDate("2031-03-01", "2031-01-15", 30)).toBe("2031-03-31");
     expect(extendedDate("2031-01-15", "2031-01-15", 1)).toBe("2031-01-16");

@@ -16,6 +16,7 @@ import {
   serializeGridQuery,
 } from "../../src/registrations/grid-query";
 import { expiresLabel, isExpired, registrationState } from "../../src/registrations/lifecycle";
+import { MAX_EXTEND_DAYS } from "../../src/registrations/service";
 import { CopyButton } from "../components/copy-button";
 import { CsrfField, Notice } from "../components/form";
 import { gridNavigation } from "../components/format";
@@ -399,7 +400,7 @@ function BulkBar({ model }: { model: GridModel }) {
         <option value="delete">Delete</option>
       </select>
       <label for="bulk-days">Days to extend</label>
-      <input id="bulk-days" name="days" type="number" min={1} max={3650} value="90" inputmode="numeric" />
+      <input id="bulk-days" name="days" type="number" min={1} max={MAX_EXTEND_DAYS} value="90" inputmode="numeric" />
       <button type="submit" class="secondary">
         Review…
       </button>
