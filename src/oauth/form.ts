@@ -70,10 +70,11 @@ export async function parseTokenForm(request: Request): Promise<ParsedTokenForm>
   }
   const params = new Map<string, string>();
   let repeated: string | null = null;
-  for (const [name, value] of new URLSearchParams(text)) {
-    if (value === "") continue;
+  // forEach rather than the iterator: no entry array per parameter on the hot path.
+  new URLSearchParams(text).forEach((value, name) => {
+    if (value === "") return;
     if (params.has(name)) repeated ??= name;
     else params.set(name, value);
-  }
+  });
   return { params, repeated };
 }

@@ -25,8 +25,10 @@ export function claimLastUsedWrite(
   lastUsedAt: number | null | undefined,
   now: number,
 ): boolean {
+  // The row as read is the usual answer, so the key is built only when it is not.
+  if (fresh(lastUsedAt, now)) return false;
   const key = `${subject}:${id}`;
-  if (fresh(lastUsedAt, now) || fresh(writtenByIsolate.get(key), now)) return false;
+  if (fresh(writtenByIsolate.get(key), now)) return false;
   if (writtenByIsolate.size >= MAX_TRACKED) writtenByIsolate.clear();
   writtenByIsolate.set(key, now);
   return true;

@@ -31,6 +31,11 @@ export function throttleKeys(ip: string, clientId: string | null): ThrottleKeys 
   };
 }
 
+/** Whether this isolate has blocked the caller's IP in the current window (no key is built while nothing is blocked). */
+export function isIpBlockedInIsolate(ip: string, now: number): boolean {
+  return isolateBlocks.size > 0 && isBlockedInIsolate(throttleKeys(ip, null).ip, now);
+}
+
 /** The throttle_counters key of a block marker for a throttle key. */
 export function blockMarkerKey(key: string | null): string {
   return key ? `block:${key}` : "";

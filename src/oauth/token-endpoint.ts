@@ -29,6 +29,7 @@ import {
   blockMarkerKey,
   countTokenFailure,
   isBlockedInIsolate,
+  isIpBlockedInIsolate,
   retryAfterSeconds,
   type ThrottleKeys,
   throttleKeys,
@@ -120,38 +121,24 @@ export const authenticateClient: TokenStep = async (x) => {
   x.authentication = selected;
   x.clientIdAsSent = selected.clientId;
 
-  const keys = throttleKeys(x.ip, selected.clientId);
   const windowStart = throttleWindowStart(x.now);
-  /*
-   * D1 Sessions API. A request that waits for its read reads the primary: so a refusal never trusts a lagging
-   * replica, and every refusal costs the same one primary read whether the cache knew the Client ID or not (the
-   * answer time tells nothing the status does not). Only the refresh ahead, which no request waits for, may be
-   * served by the nearest replica; what it brings is trusted for grants only.
-   */
-  const read = async (constraint: "first-primary" | "first-unconstrained") => {
-    const lookup = await lookupTokenClient(x.env.DB.withSession(constraint), {
-      clientId: selected.clientId,
-      ipBlockKey: blockMarkerKey(keys.ip),
-      clientBlockKey: blockMarkerKey(keys.client),
-      windowStart,
-      now: x.now,
-    });
-    rememberLookup(lookup, selected.clientId, x.ip, x.now, windowStart);
-    return lookup;
-  };
   const cached = x.confirming ? undefined : cachedLookup(selected.clientId, x.ip, x.now, windowStart);
   if (cached) {
     x.lookup = cached;
     x.readFrom = "cache";
     if (claimRefresh(selected.clientId, x.ip, x.now)) {
-      afterResponse(x.waitUntil, "refreshing the client cache", () => read("first-unconstrained"));
+      afterResponse(x.waitUntil, "refreshing the client cache", () =>
+        readLookup(x, selected.clientId, windowStart, "first-unconstrained"),
+      );
     }
   } else {
     x.readFrom = "primary";
-    x.lookup = await read("first-primary");
+    x.lookup = await readLookup(x, selected.clientId, windowStart, "first-primary");
   }
   // A blocked IP is refused before its credentials are looked at (§8 throttling).
-  if (x.lookup.ipBlocked || isBlockedInIsolate(keys.ip, x.now)) throw tooManyFailures(retryAfterSeconds(x.now));
+  if (x.lookup.ipBlocked || isIpBlockedInIsolate(x.ip, x.now)) {
+    throw tooManyFailures(retryAfterSeconds(x.now));
+  }
 
   const { method } = selected;
   const outcome: ClientAuthOutcome = x.credentialsVerified
@@ -178,6 +165,31 @@ export const authenticateClient: TokenStep = async (x) => {
   }
   x.client = client;
 };
+
+/**
+ * The lookup of a token request, read from D1 and remembered in the isolate's cache (D1 Sessions API). A request
+ * that waits for its read reads the primary: so a refusal never trusts a lagging replica, and every refusal costs the
+ * same one primary read whether the cache knew the Client ID or not (the answer time tells nothing the status does
+ * not). Only the refresh ahead, which no request waits for, may be served by the nearest replica; what it brings is
+ * trusted for grants only.
+ */
+async function readLookup(
+  x: TokenExchange,
+  clientId: string,
+  windowStart: number,
+  constraint: "first-primary" | "first-unconstrained",
+): Promise<TokenClientLookup> {
+  const keys = throttleKeys(x.ip, clientId);
+  const lookup = await lookupTokenClient(x.env.DB.withSession(constraint), {
+    clientId,
+    ipBlockKey: blockMarkerKey(keys.ip),
+    clientBlockKey: blockMarkerKey(keys.client),
+    windowStart,
+    now: x.now,
+  });
+  rememberLookup(lookup, clientId, x.ip, x.now, windowStart);
+  return lookup;
+}
 
 /**
  * A refused client authentication signs and discards a token of the same shape, so a refusal costs what an
@@ -226,20 +238,20 @@ export const checkGrantType: TokenStep = (x) => {
 export const checkScope: TokenStep = (x) => {
   const client = need(x.client, "client");
   const requested = x.params?.get("scope");
-  const allowed = SCOPES.filter((s) => client.scopes.includes(s));
-  const wanted = requested === undefined ? allowed : [...new Set(requested.split(" ").filter(Boolean))];
-  const outside = wanted.filter((s) => !allowed.includes(s as Scope));
-  if (outside.length > 0 || wanted.length === 0) {
+  const names = requested === undefined ? null : requested.split(" ");
+  const allowed = (name: string) => client.scopes.includes(name as Scope) && SCOPES.includes(name as Scope);
+  const outside = names?.some((name) => name !== "" && !allowed(name)) ?? false;
+  // In the order of SCOPES, each once.
+  const granted = SCOPES.filter((s) => client.scopes.includes(s) && (names === null || names.includes(s)));
+  if (outside || granted.length === 0) {
     throw new TokenError(
       "invalid_scope",
       400,
       "ScopeMismatched",
-      wanted.length === 0
-        ? "The registration has no scope to grant."
-        : "The requested scope is not allowed for this client.",
+      outside ? "The requested scope is not allowed for this client." : "The registration has no scope to grant.",
     );
   }
-  x.scopes = SCOPES.filter((s) => wanted.includes(s));
+  x.scopes = granted;
 };
 
 /**
@@ -312,7 +324,11 @@ function needsConfirmation(x: TokenExchange, error: unknown): boolean {
 }
 
 async function runSteps(x: TokenExchange, steps: readonly TokenStep[]): Promise<Response> {
-  for (const step of steps) await step(x);
+  for (const step of steps) {
+    // A step that finishes at once is not awaited: no promise and no turn of the microtask queue for it.
+    const pending = step(x);
+    if (pending) await pending;
+  }
   return Response.json(need(x.response, "response"), { status: 200, headers: x.headers });
 }
 

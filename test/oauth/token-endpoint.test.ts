@@ -406,6 +406,20 @@ describe("malformed requests", () => {
     }
   });
 
+  it("reads Basic credentials sent as raw UTF-8 (not form-url-encoded) and logs the Client ID as sent", async () => {
+    const ip = uniqueIp();
+    const clientId = `prüfgerät-${crypto.randomUUID()}`;
+    const utf8 = new TextEncoder().encode(`${clientId}:${generateClientSecret()}`);
+    const res = await postToken(
+      "grant_type=client_credentials",
+      { "Content-Type": FORM, Authorization: `Basic ${btoa(String.fromCharCode(...utf8))}` },
+      { ip },
+    );
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: "invalid_client" });
+    expect((await eventsFrom(ip)).map((e) => [e.detailCode, e.clientId])).toEqual([["InvalidIntegration", clientId]]);
+  });
+
   it("requires grant_type, and supports client_credentials only", async () => {
     const { site, clientId, clientSecret } = await createClient();
     const missing = await requestToken({ clientId, clientSecret, grantType: "" });
