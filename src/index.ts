@@ -14,7 +14,7 @@ const app = createApp();
  */
 async function fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
   if (pathOf(request.url) !== TOKEN_ENDPOINT_PATH) return app.fetch(request, env, ctx);
-  // Its answers carry the security headers already (token-endpoint.ts, noStore).
+  // Its answers carry the security headers already (token-endpoint.ts, ANSWER_HEADERS).
   return serveTokenRequest(request, env, ctx, requestTime(request, env));
 }
 

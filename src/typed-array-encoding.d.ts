@@ -6,3 +6,7 @@ interface Uint8Array<TArrayBuffer extends ArrayBufferLike = ArrayBufferLike> {
   toBase64(options?: { alphabet?: "base64" | "base64url"; omitPadding?: boolean }): string;
   toHex(): string;
 }
+
+interface Uint8ArrayConstructor {
+  fromHex(hex: string): Uint8Array<ArrayBuffer>;
+}

@@ -43,22 +43,39 @@ function importHmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-/** HMAC-SHA256 keyed with `secret` (the pepper), hex. The key is imported once per isolate. */
-export async function hmacHex(secret: string, value: string): Promise<string> {
+/** HMAC-SHA256 keyed with `secret` (the pepper), as bytes. The key is imported once per isolate. */
+export async function hmacBytes(secret: string, value: string): Promise<Uint8Array> {
   const key = await importHmacKey(secret);
-  return toHex(await crypto.subtle.sign("HMAC", key, encoder.encode(value)));
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(value)));
 }
 
-/** Constant-time equality of two strings of the same length (digests); different lengths are unequal. */
-export function timingSafeEqual(a: string, b: string): boolean {
-  const left = encoder.encode(a);
-  const right = encoder.encode(b);
+/** HMAC-SHA256 keyed with `secret` (the pepper), hex. */
+export async function hmacHex(secret: string, value: string): Promise<string> {
+  return toHex(await hmacBytes(secret, value));
+}
+
+/** The bytes of a hex string; empty when it is not hex (so it equals no digest). */
+export function fromHex(hex: string): Uint8Array {
+  try {
+    return Uint8Array.fromHex(hex);
+  } catch {
+    return new Uint8Array();
+  }
+}
+
+/** Constant-time equality of two byte strings of the same length (digests); different lengths are unequal. */
+export function timingSafeEqualBytes(left: Uint8Array, right: Uint8Array): boolean {
   if (left.byteLength !== right.byteLength) {
     // Compare against itself so the time spent does not depend on where the inputs differ.
     crypto.subtle.timingSafeEqual(left, left);
     return false;
   }
   return crypto.subtle.timingSafeEqual(left, right);
+}
+
+/** Constant-time equality of two strings of the same length (digests); different lengths are unequal. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  return timingSafeEqualBytes(encoder.encode(a), encoder.encode(b));
 }
 
 export const PBKDF2_ITERATIONS = 100_000;

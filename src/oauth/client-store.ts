@@ -1,5 +1,6 @@
 import { RETIRED_SECRET_RETENTION } from "../client-secrets/policy";
 import type { KeyAlgorithm } from "../db/schema";
+import { fromHex } from "../lib/crypto";
 /** A public key registered for private_key_jwt (§9), as the one read returns it. */
 export interface StoredClientKey {
   id: number;
@@ -17,8 +18,8 @@ export interface StoredClientKey {
  */
 export interface StoredClientSecret {
   id: number;
-  /** HMAC-SHA256 (hex) with the pepper. */
-  hash: string;
+  /** HMAC-SHA256 with the pepper: the stored hex, decoded once per read, so each token compares bytes. */
+  digest: Uint8Array;
   expiresAt: number | null;
   revokedAt: number | null;
   lastUsedAt: number | null;
@@ -132,7 +133,7 @@ interface SecretRow {
 function parseSecrets(json: string | null): StoredClientSecret[] {
   return (parseArray(json) as SecretRow[]).map((s) => ({
     id: s.id,
-    hash: s.hash,
+    digest: fromHex(s.hash),
     expiresAt: s.expires_at,
     revokedAt: s.revoked_at,
     lastUsedAt: s.last_used_at,

@@ -25,7 +25,6 @@ export function serveTokenRequest(
     userAgent: header("User-Agent") ?? "",
     issuer: issuerFor(env, request.url),
     waitUntil: (promise) => ctx.waitUntil(promise),
-    headers: {},
     clientIdAsSent: null,
   });
 }

@@ -1,4 +1,4 @@
-import { hmacHex, randomToken } from "../lib/crypto";
+import { hmacBytes, hmacHex, randomToken } from "../lib/crypto";
 
 /** §2: `asc_` + 43 base64url characters (256 random bits). */
 export const CLIENT_SECRET_PATTERN = /^asc_[A-Za-z0-9_-]{43}$/;
@@ -20,6 +20,11 @@ export function clientSecretHint(secret: string): string {
 /** The only form in which a client secret is stored: HMAC-SHA256 keyed with the server-side pepper, hex. */
 export function hashClientSecret(pepper: string, secret: string): Promise<string> {
   return hmacHex(pepper, secret);
+}
+
+/** The same keyed hash as bytes, as the token endpoint compares it with the stored ones (client-store.ts). */
+export function clientSecretDigest(pepper: string, secret: string): Promise<Uint8Array> {
+  return hmacBytes(pepper, secret);
 }
 
 export function generateClientId(): string {

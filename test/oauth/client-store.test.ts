@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { clientKeys, clientSecrets, throttleCounters } from "../../src/db/schema";
 import { lookupTokenClient } from "../../src/oauth/client-store";
-import { hashClientSecret } from "../../src/registrations/secrets";
+import { clientSecretDigest } from "../../src/registrations/secrets";
 import { db } from "../helpers/app";
 import { createClient } from "../helpers/oauth";
 
@@ -53,13 +53,19 @@ describe("the token endpoint's one read", () => {
         secrets: [
           {
             id: expect.any(Number),
-            hash: await hashClientSecret(env.SECRET_PEPPER, clientSecret),
+            digest: await clientSecretDigest(env.SECRET_PEPPER, clientSecret),
             expiresAt: null,
             revokedAt: null,
             lastUsedAt: null,
           },
           // Retired secrets come too (live ones first), so a refusal can name the old secret a consumer still sends.
-          { id: expect.any(Number), hash: "ab".repeat(32), expiresAt: null, revokedAt: now, lastUsedAt: null },
+          {
+            id: expect.any(Number),
+            digest: new Uint8Array(32).fill(0xab),
+            expiresAt: null,
+            revokedAt: now,
+            lastUsedAt: null,
+          },
         ],
         keys: [{ id: expect.any(Number), kid: "k1", alg: "ES256", publicJwk: jwk, expiresAt: null, lastUsedAt: null }],
       },

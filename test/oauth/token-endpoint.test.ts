@@ -282,6 +282,17 @@ describe("client authentication failures", () => {
     expect(answers.size).toBe(1);
   });
 
+  it("refuses the right secret when its stored hash is damaged (not hex), as InvalidSecret", async () => {
+    const { registration, clientId, clientSecret } = await createClient();
+    await db()
+      .update(clientSecrets)
+      .set({ secretHash: "not hex at all" })
+      .where(eq(clientSecrets.registrationId, registration.id));
+    const res = await requestToken({ clientId, clientSecret });
+    expect(res.status).toBe(401);
+    expect((await eventsFor(clientId)).map((e) => e.detailCode)).toEqual(["InvalidSecret"]);
+  });
+
   it("accepts a renewed or re-enabled registration at once", async () => {
     const { registration, clientId, clientSecret } = await createClient({ enabled: false });
     expect((await requestToken({ clientId, clientSecret })).status).toBe(401);

@@ -1,11 +1,11 @@
 import { secretState } from "../../client-secrets/policy";
-import { timingSafeEqual } from "../../lib/crypto";
-import { hashClientSecret } from "../../registrations/secrets";
+import { timingSafeEqualBytes } from "../../lib/crypto";
+import { clientSecretDigest } from "../../registrations/secrets";
 import type { StoredClient, StoredClientSecret } from "../client-store";
 import type { ClientAuthOutcome } from "./types";
 
 /** Compared against when a Client ID is unknown or has no secret, so those cases cost what a real check costs. */
-const NO_SECRET_HASH = "0".repeat(64);
+const NO_SECRET: readonly Pick<StoredClientSecret, "digest">[] = [{ digest: new Uint8Array(32) }];
 
 /**
  * Checks a presented client secret (§7): one HMAC with the pepper (no key derivation), then a constant-time
@@ -19,12 +19,11 @@ export async function verifyClientSecret(
   client: StoredClient | null,
   now: number,
 ): Promise<ClientAuthOutcome> {
-  const presented = await hashClientSecret(pepper, secret);
-  const stored: readonly Pick<StoredClientSecret, "hash">[] =
-    client && client.secrets.length > 0 ? client.secrets : [{ hash: NO_SECRET_HASH }];
+  const presented = await clientSecretDigest(pepper, secret);
+  const stored = client && client.secrets.length > 0 ? client.secrets : NO_SECRET;
   let matched: StoredClientSecret | undefined;
   for (const candidate of stored) {
-    if (timingSafeEqual(presented, candidate.hash) && !matched) matched = candidate as StoredClientSecret;
+    if (timingSafeEqualBytes(presented, candidate.digest) && !matched) matched = candidate as StoredClientSecret;
   }
   if (!client) return { ok: false, detail: "InvalidIntegration" };
   if (!matched) return { ok: false, detail: "InvalidSecret" };
