@@ -11,7 +11,7 @@ import {
 } from "./client-auth/index";
 import { cachedLookup, claimRefresh, rememberLookup } from "./client-cache";
 import { lookupTokenClient, type StoredClient, type StoredClientSecret, type TokenClientLookup } from "./client-store";
-import { SCOPES, type Scope, TOKEN_ENDPOINT_PATH } from "./config";
+import { SCOPES, type Scope } from "./config";
 import {
   invalidClient,
   invalidRequest,
@@ -144,13 +144,7 @@ export const authenticateClient: TokenStep = async (x) => {
   const { method } = selected;
   const outcome: ClientAuthOutcome = x.credentialsVerified
     ? { ok: true }
-    : await method.verify(selected.credentials, x.lookup.client, {
-        env: x.env,
-        now: x.now,
-        issuer: x.issuer,
-        tokenEndpoint: `${x.issuer}${TOKEN_ENDPOINT_PATH}`,
-        waitUntil: x.waitUntil,
-      });
+    : await method.verify(selected.credentials, x.lookup.client, x);
   if (outcome.ok && x.lookup.client && method.singleUse) x.credentialsVerified = true;
   x.secretUsed = outcome.ok ? outcome.secret : undefined;
   const client = x.lookup.client;

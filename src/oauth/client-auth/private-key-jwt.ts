@@ -2,6 +2,7 @@ import { type CryptoKey, compactVerify, decodeJwt, decodeProtectedHeader, errors
 import { KEY_ALGORITHMS, type KeyAlgorithm } from "../../db/schema";
 import { afterResponse } from "../after-response";
 import { d1ReplayStore, type ReplayStore } from "../assertion-replay";
+import { TOKEN_ENDPOINT_PATH } from "../config";
 import type { AssertionOnlyFailureCode } from "../errors";
 import { claimLastUsedWrite, recordKeyLastUsed } from "../last-used";
 import type { ClientAuthMethod } from "./types";
@@ -267,7 +268,7 @@ export const privateKeyJwt: ClientAuthMethod<PrivateKeyJwtCredentials> = {
       clientId: credentials.clientIdParam,
       registration: client ? { clientId: client.clientId, keys: client.keys } : null,
       issuer: context.issuer,
-      tokenEndpoint: context.tokenEndpoint,
+      tokenEndpoint: `${context.issuer}${TOKEN_ENDPOINT_PATH}`,
       now: context.now,
       replay: d1ReplayStore(context.env.DB),
     });

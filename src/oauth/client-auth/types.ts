@@ -19,12 +19,14 @@ export type Presentation<Credentials> =
   | { kind: "malformed"; description: string }
   | { kind: "present"; clientId: string; credentials: Credentials };
 
-/** What `verify` may use besides the client of the one read. */
+/**
+ * What `verify` may use besides the client of the one read. The token endpoint passes its exchange as it is (no
+ * object per request); its URL is the issuer's followed by TOKEN_ENDPOINT_PATH.
+ */
 export interface ClientAuthContext {
-  env: Bindings;
-  now: number;
-  issuer: string;
-  tokenEndpoint: string;
+  readonly env: Bindings;
+  readonly now: number;
+  readonly issuer: string;
   /** For work that must outlive the response (never to delay it). */
   waitUntil(promise: Promise<unknown>): void;
 }
