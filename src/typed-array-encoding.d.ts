@@ -8,5 +8,6 @@ interface Uint8Array<TArrayBuffer extends ArrayBufferLike = ArrayBufferLike> {
 }
 
 interface Uint8ArrayConstructor {
+  fromBase64(base64: string, options?: { alphabet?: "base64" | "base64url" }): Uint8Array<ArrayBuffer>;
   fromHex(hex: string): Uint8Array<ArrayBuffer>;
 }

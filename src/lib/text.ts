@@ -1,6 +1,12 @@
 import type { z } from "zod";
 
 /**
+ * Strict UTF-8: invalid bytes throw instead of becoming U+FFFD. decode() keeps no state between calls, so this one
+ * decoder serves every request (token forms, Basic credentials, client assertions).
+ */
+export const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/**
  * Names and descriptions that people type are shown to other people: in the grid, on pages, in emails and logs.
  * Characters that make text look like something else are refused there (Trojan Source, CVE-2021-42574):
  * bidirectional embeddings, overrides and isolates, zero-width characters and C0/C1 controls. Letters of every

@@ -1,12 +1,10 @@
+import { strictUtf8 } from "../lib/text";
 import { invalidRequest } from "./errors";
 
 /** A client_credentials request is a few hundred bytes; a private_key_jwt assertion a few kilobytes at most. */
 export const TOKEN_BODY_LIMIT = 8 * 1024;
 
 const FORM_TYPE = "application/x-www-form-urlencoded";
-
-/** Strict UTF-8 (invalid bytes throw); one decoder serves every request, as decode() keeps no state between calls. */
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** The parameters of a token request, each at most once. */
 export type TokenParams = ReadonlyMap<string, string>;
@@ -64,7 +62,7 @@ export async function parseTokenForm(request: Request): Promise<ParsedTokenForm>
   if (!bytes) throw invalidRequest(`The token request body is larger than ${TOKEN_BODY_LIMIT} bytes.`, 413);
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    text = strictUtf8.decode(bytes);
   } catch {
     throw invalidRequest("The token request body is not UTF-8.");
   }

@@ -24,16 +24,15 @@ export interface ThrottleKeys {
   client: string | null;
 }
 
+const ipKey = (ip: string) => (ip ? `token:ip:${ip.slice(0, MAX_KEY_PART)}` : null);
+
 export function throttleKeys(ip: string, clientId: string | null): ThrottleKeys {
-  return {
-    ip: ip ? `token:ip:${ip.slice(0, MAX_KEY_PART)}` : null,
-    client: clientId ? `token:client:${clientId.slice(0, MAX_KEY_PART)}` : null,
-  };
+  return { ip: ipKey(ip), client: clientId ? `token:client:${clientId.slice(0, MAX_KEY_PART)}` : null };
 }
 
 /** Whether this isolate has blocked the caller's IP in the current window (no key is built while nothing is blocked). */
 export function isIpBlockedInIsolate(ip: string, now: number): boolean {
-  return isolateBlocks.size > 0 && isBlockedInIsolate(throttleKeys(ip, null).ip, now);
+  return isolateBlocks.size > 0 && isBlockedInIsolate(ipKey(ip), now);
 }
 
 /** The throttle_counters key of a block marker for a throttle key. */

@@ -1,3 +1,5 @@
+import { strictUtf8 } from "../../lib/text";
+
 /** The Authorization header of a token request, parsed into a tagged result instead of throwing. */
 export type BasicAuthorization =
   | { kind: "none" }
@@ -17,9 +19,6 @@ function formUrlDecode(value: string): string | null {
   }
 }
 
-/** Strict UTF-8 (invalid bytes throw); decode() keeps no state between calls, so one decoder serves every request. */
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
   return true;
@@ -32,10 +31,7 @@ function isAscii(text: string): boolean {
 function decodeUtf8Base64(encoded: string): string | null {
   try {
     const binary = atob(encoded);
-    if (isAscii(binary)) return binary;
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return utf8.decode(bytes);
+    return isAscii(binary) ? binary : strictUtf8.decode(Uint8Array.fromBase64(encoded));
   } catch {
     return null;
   }

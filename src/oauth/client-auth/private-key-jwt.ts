@@ -1,5 +1,6 @@
 import { type CryptoKey, compactVerify, decodeJwt, decodeProtectedHeader, errors, importJWK, type JWK } from "jose";
 import { KEY_ALGORITHMS, type KeyAlgorithm } from "../../db/schema";
+import { strictUtf8 } from "../../lib/text";
 import { afterResponse } from "../after-response";
 import { d1ReplayStore, type ReplayStore } from "../assertion-replay";
 import { TOKEN_ENDPOINT_PATH } from "../config";
@@ -199,7 +200,7 @@ function audienceAccepted(aud: unknown, accepted: string[]): boolean {
 
 function parseClaims(payload: Uint8Array): Record<string, unknown> | null {
   try {
-    const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(payload));
+    const value: unknown = JSON.parse(strictUtf8.decode(payload));
     return typeof value === "object" && value !== null && !Array.isArray(value)
       ? (value as Record<string, unknown>)
       : null;
