@@ -331,18 +331,22 @@ async function control(request: Request, url: URL, env: BenchBindings): Promise<
   return new Response("Not found", { status: 404 });
 }
 
+async function instrumentedFetch(request: Request, env: BenchBindings, ctx: ExecutionContext): Promise<Response> {
+  const url = new URL(request.url);
+  if (env.ENVIRONMENT === "bench" && url.pathname.startsWith("/__bench/")) return control(request, url, env);
+  if (!counting) return worker.fetch(request, eventEnv(env), ctx);
+  const bucket = bucketFor(`${request.method} ${url.pathname}`);
+  bucket.events += 1;
+  const response = await worker.fetch(request, countedEnv(eventEnv(env), bucket), ctx);
+  bucket.statuses[response.status] = (bucket.statuses[response.status] ?? 0) + 1;
+  return response;
+}
+
 export default {
-  async fetch(request, env, ctx) {
-    // The uncounted path stays as close to production as it can: no URL parsing, no copies.
+  fetch(request, env, ctx) {
+    // The uncounted path stays as close to production as it can: no URL parsing, no copies, no promise of its own.
     if (!counting && d1DelayMs === 0 && !request.url.includes("/__bench/")) return worker.fetch(request, env, ctx);
-    const url = new URL(request.url);
-    if (env.ENVIRONMENT === "bench" && url.pathname.startsWith("/__bench/")) return control(request, url, env);
-    if (!counting) return worker.fetch(request, eventEnv(env), ctx);
-    const bucket = bucketFor(`${request.method} ${url.pathname}`);
-    bucket.events += 1;
-    const response = await worker.fetch(request, countedEnv(eventEnv(env), bucket), ctx);
-    bucket.statuses[response.status] = (bucket.statuses[response.status] ?? 0) + 1;
-    return response;
+    return instrumentedFetch(request, env, ctx);
   },
   async scheduled(controller, env, ctx) {
     if (!counting) return worker.scheduled(controller, env, ctx);

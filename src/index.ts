@@ -12,7 +12,8 @@ const app = createApp();
  * The token endpoint is the hot path (§7): its requests skip the router and the admin middleware and go straight to
  * the token pipeline, with the same security headers as every other answer. Everything else is the Hono app.
  */
-async function fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
+// Not async: the answer's promise goes to the runtime as it is, without another promise wrapped around it.
+function fetch(request: Request, env: Bindings, ctx: ExecutionContext): Response | Promise<Response> {
   if (pathOf(request.url) !== TOKEN_ENDPOINT_PATH) return app.fetch(request, env, ctx);
   // Its answers carry the security headers already (token-endpoint.ts, ANSWER_HEADERS).
   return serveTokenRequest(request, env, ctx, requestTime(request, env));

@@ -1,4 +1,5 @@
 import { strictUtf8 } from "../../lib/text";
+import { formUrlDecode } from "../form";
 
 /** The Authorization header of a token request, parsed into a tagged result instead of throwing. */
 export type BasicAuthorization =
@@ -9,15 +10,6 @@ export type BasicAuthorization =
 
 // RFC 7617 §2: `Basic` (any case), one or more spaces, token68 (base64, padded).
 const BASIC = /^basic +([A-Za-z0-9+/]+={0,2}) *$/i;
-
-/** RFC 6749 §2.3.1 / appendix B: the client ID and secret are form-url-encoded before Basic encoding. */
-function formUrlDecode(value: string): string | null {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, " "));
-  } catch {
-    return null;
-  }
-}
 
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
@@ -52,6 +44,7 @@ export function parseBasicAuthorization(header: string | null | undefined): Basi
   const colon = decoded.indexOf(":");
   if (colon < 0)
     return { kind: "malformed", reason: "The Basic credentials have no colon between Client ID and secret." };
+  // RFC 6749 §2.3.1: the Client ID and secret are form-url-encoded before Basic encoding.
   const clientId = formUrlDecode(decoded.slice(0, colon));
   const clientSecret = formUrlDecode(decoded.slice(colon + 1));
   if (clientId === null || clientSecret === null) {
