@@ -32,21 +32,48 @@ export async function sha256Hex(value: string): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", encoder.encode(value)));
 }
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
+/** HMAC keys by their secret: the import's promise until it settles, then the key itself. */
+const hmacKeys = new Map<string, CryptoKey | Promise<CryptoKey>>();
 
-function importHmacKey(secret: string): Promise<CryptoKey> {
+function importHmacKey(secret: string): CryptoKey | Promise<CryptoKey> {
   let key = hmacKeys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    hmacKeys.set(secret, key);
+    const imported = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
+    hmacKeys.set(secret, imported);
+    imported.then(
+      (ready) => hmacKeys.set(secret, ready),
+      () => hmacKeys.delete(secret),
+    );
+    key = imported;
   }
   return key;
 }
 
-/** HMAC-SHA256 keyed with `secret` (the pepper), as bytes. The key is imported once per isolate. */
+/**
+ * The UTF-8 bytes of `text`. ASCII, what Client secrets are, is copied by hand into a small array the script's own
+ * heap holds, rather than one the runtime allocates outside it (docs/performance.md).
+ */
+function utf8Bytes(text: string): Uint8Array {
+  if (text.length > 64) return encoder.encode(text);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return encoder.encode(text);
+    bytes[i] = code;
+  }
+  return bytes;
+}
+
+/**
+ * HMAC-SHA256 keyed with `secret` (the pepper), as bytes. The key is imported once per isolate; once imported, it
+ * is used without waiting on its promise again.
+ */
 export async function hmacBytes(secret: string, value: string): Promise<Uint8Array> {
-  const key = await importHmacKey(secret);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(value)));
+  const cached = importHmacKey(secret);
+  const key = cached instanceof Promise ? await cached : cached;
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8Bytes(value)));
 }
 
 /** HMAC-SHA256 keyed with `secret` (the pepper), hex. */

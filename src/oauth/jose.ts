@@ -87,7 +87,7 @@ async function importKeySet(source: string): Promise<SigningKeySet> {
   return { signer, verifiers, algorithms: [...new Set(jwks.map((k) => k.alg))], publicJwks: { keys: publicJwks } };
 }
 
-let cached: { source: string; keys: Promise<SigningKeySet> } | undefined;
+let cached: { source: string; keys: Promise<SigningKeySet>; ready?: SigningKeySet } | undefined;
 
 /**
  * The key set of the `SIGNING_KEYS` secret, imported once per isolate (§7) and re-imported only when the secret
@@ -96,11 +96,25 @@ let cached: { source: string; keys: Promise<SigningKeySet> } | undefined;
 export function loadSigningKeys(source: string): Promise<SigningKeySet> {
   if (cached?.source === source) return cached.keys;
   const keys = importKeySet(source);
-  cached = { source, keys };
-  keys.catch(() => {
-    if (cached?.keys === keys) cached = undefined;
-  });
+  const entry: NonNullable<typeof cached> = { source, keys };
+  cached = entry;
+  keys.then(
+    (set) => {
+      entry.ready = set;
+    },
+    () => {
+      if (cached === entry) cached = undefined;
+    },
+  );
   return keys;
+}
+
+/**
+ * The key set once it is imported, without a promise to wait on: what the token endpoint signs with on every
+ * request after the first (loadSigningKeys when this is undefined).
+ */
+export function loadedSigningKeys(source: string): SigningKeySet | undefined {
+  return cached?.source === source ? cached.ready : undefined;
 }
 
 export interface AccessTokenClaims {

@@ -23,7 +23,7 @@ import {
 } from "./errors";
 import { queueTokenFailure } from "./failure-queue";
 import { parseTokenForm, type TokenParams } from "./form";
-import { loadSigningKeys, signAccessToken } from "./jose";
+import { loadedSigningKeys, loadSigningKeys, signAccessToken } from "./jose";
 import { claimLastUsedWrite, recordUse } from "./last-used";
 import {
   blockMarkerKey,
@@ -256,7 +256,7 @@ export const checkScope: TokenStep = (x) => {
 export const issue: TokenStep = async (x) => {
   const client = need(x.client, "client");
   const scope = need(x.scopes, "scopes").join(" ");
-  const keys = await loadSigningKeys(x.env.SIGNING_KEYS);
+  const keys = loadedSigningKeys(x.env.SIGNING_KEYS) ?? (await loadSigningKeys(x.env.SIGNING_KEYS));
   const iat = Math.floor(x.now / 1000);
   const exp = Math.min(iat + client.accessTokenLifetime, Math.floor(client.expiresAt / 1000));
   if (exp <= iat) throw invalidClient("IntegrationExpired", x.authentication?.method.usesAuthorizationHeader ?? false);

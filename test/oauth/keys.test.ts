@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { decodeProtectedHeader, exportJWK, generateKeyPair, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
-import { loadSigningKeys, verifyAccessTokenCached } from "../../src/oauth/jose";
+import { loadedSigningKeys, loadSigningKeys, verifyAccessTokenCached } from "../../src/oauth/jose";
 import { ORIGIN } from "../helpers/app";
 import { callWorker, createClient, eventsFor, requestToken, servedJwks, verifyWithServedJwks } from "../helpers/oauth";
 
@@ -57,6 +57,16 @@ describe("JWKS", () => {
     expect(second).not.toBe(first);
     expect(loadSigningKeys(other)).toBe(second);
     expect((await second).signer.kid).toBe("k-other");
+  });
+
+  it("hands out an imported key set without a promise, and none before it is imported or after the secret changes", async () => {
+    const source = keySet(await privateJwk("k-ready"));
+    const pending = loadSigningKeys(source);
+    expect(loadedSigningKeys(source)).toBeUndefined();
+    const set = await pending;
+    expect(loadedSigningKeys(source)).toBe(set);
+    loadSigningKeys(keySet(await privateJwk("k-next")));
+    expect(loadedSigningKeys(source)).toBeUndefined();
   });
 
   it("signs with EdDSA when the first key is an Ed25519 key", async () => {
