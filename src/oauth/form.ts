@@ -107,8 +107,9 @@ export function formUrlDecode(part: string): string | null {
  * Visits each name and value of an application/x-www-form-urlencoded body in order (the URL standard's parsing:
  * parts split on `&`, empty parts skipped, the name up to the first `=`). Returns false, possibly after visiting
  * some fields, when a part is not well-formed percent-encoded UTF-8; for every other body the fields are exactly
- * those of the URL standard's form parser (`URLSearchParams`, except that its constructor drops a leading `?`). The token endpoint's bodies are parsed here rather than by `URLSearchParams`, an object
- * of the runtime's that lives until a full garbage collection (docs/performance.md).
+ * those of the URL standard's form parser (`URLSearchParams`, except that its constructor drops a leading `?`).
+ * The token endpoint's bodies are parsed here rather than by `URLSearchParams`, an object of the runtime's that lives
+ * until a full garbage collection (docs/performance.md).
  */
 export function forEachFormField(body: string, visit: (name: string, value: string) => void): boolean {
   let start = 0;
