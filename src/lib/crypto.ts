@@ -1,5 +1,7 @@
 /** All hashing, random tokens and constant-time comparison live here. */
 
+import { type Settling, settling } from "./settled";
+
 const encoder = new TextEncoder();
 
 /**
@@ -32,48 +34,25 @@ export async function sha256Hex(value: string): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", encoder.encode(value)));
 }
 
-/** HMAC keys by their secret: the import's promise until it settles, then the key itself. */
-const hmacKeys = new Map<string, CryptoKey | Promise<CryptoKey>>();
+/** HMAC keys by their secret (the pepper), imported once per isolate. */
+const hmacKeys = new Map<string, Settling<CryptoKey>>();
 
-function importHmacKey(secret: string): CryptoKey | Promise<CryptoKey> {
+function importHmacKey(secret: string): Settling<CryptoKey> {
   let key = hmacKeys.get(secret);
   if (!key) {
     const imported = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
       "sign",
     ]);
-    hmacKeys.set(secret, imported);
-    imported.then(
-      (ready) => hmacKeys.set(secret, ready),
-      () => hmacKeys.delete(secret),
-    );
-    key = imported;
+    key = settling(imported, () => hmacKeys.delete(secret));
+    hmacKeys.set(secret, key);
   }
   return key;
 }
 
-/**
- * The UTF-8 bytes of `text`. ASCII, what Client secrets are, is copied by hand into a small array the script's own
- * heap holds, rather than one the runtime allocates outside it (docs/performance.md).
- */
-function utf8Bytes(text: string): Uint8Array {
-  if (text.length > 64) return encoder.encode(text);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 0x7f) return encoder.encode(text);
-    bytes[i] = code;
-  }
-  return bytes;
-}
-
-/**
- * HMAC-SHA256 keyed with `secret` (the pepper), as bytes. The key is imported once per isolate; once imported, it
- * is used without waiting on its promise again.
- */
+/** HMAC-SHA256 keyed with `secret` (the pepper), as bytes. Once the key is imported, it is used without waiting. */
 export async function hmacBytes(secret: string, value: string): Promise<Uint8Array> {
-  const cached = importHmacKey(secret);
-  const key = cached instanceof Promise ? await cached : cached;
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8Bytes(value)));
+  const key = importHmacKey(secret);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key.value ?? (await key.promise), encoder.encode(value)));
 }
 
 /** HMAC-SHA256 keyed with `secret` (the pepper), hex. */

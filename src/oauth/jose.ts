@@ -1,4 +1,5 @@
 import { CompactSign, type CryptoKey, decodeJwt, errors, importJWK, type JWK, jwtVerify } from "jose";
+import { type Settling, settling } from "../lib/settled";
 
 /**
  * The jose calls for our own tokens live in this module: signing keys (import, JWKS), access token signing and
@@ -87,34 +88,34 @@ async function importKeySet(source: string): Promise<SigningKeySet> {
   return { signer, verifiers, algorithms: [...new Set(jwks.map((k) => k.alg))], publicJwks: { keys: publicJwks } };
 }
 
-let cached: { source: string; keys: Promise<SigningKeySet>; ready?: SigningKeySet } | undefined;
+let cached: { source: string; keys: Settling<SigningKeySet> } | undefined;
 
 /**
  * The key set of the `SIGNING_KEYS` secret, imported once per isolate (§7) and re-imported only when the secret
  * changes. A set that fails to import is not cached, so a fixed secret is picked up without a restart.
  */
-export function loadSigningKeys(source: string): Promise<SigningKeySet> {
+function signingKeySet(source: string): Settling<SigningKeySet> {
   if (cached?.source === source) return cached.keys;
-  const keys = importKeySet(source);
-  const entry: NonNullable<typeof cached> = { source, keys };
-  cached = entry;
-  keys.then(
-    (set) => {
-      entry.ready = set;
-    },
-    () => {
+  const entry = {
+    source,
+    keys: settling(importKeySet(source), () => {
       if (cached === entry) cached = undefined;
-    },
-  );
-  return keys;
+    }),
+  };
+  cached = entry;
+  return entry.keys;
+}
+
+export function loadSigningKeys(source: string): Promise<SigningKeySet> {
+  return signingKeySet(source).promise;
 }
 
 /**
  * The key set once it is imported, without a promise to wait on: what the token endpoint signs with on every
- * request after the first (loadSigningKeys when this is undefined).
+ * request after the first (`loadedSigningKeys(s) ?? (await loadSigningKeys(s))`).
  */
 export function loadedSigningKeys(source: string): SigningKeySet | undefined {
-  return cached?.source === source ? cached.ready : undefined;
+  return signingKeySet(source).value;
 }
 
 export interface AccessTokenClaims {
